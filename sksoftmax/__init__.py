@@ -1,0 +1,14 @@
+"""sksoftmax: softmax regression and one-vs-rest logistic regression.
+
+Mutually exclusive labels -> :class:`SoftmaxRegression`;
+overlapping labels -> :class:`OneVsRestLogistic` (one binary classifier per
+label). Both minimise scikit-learn's objective with a numerically stable
+loss, and :mod:`sksoftmax.special` has the stable building blocks.
+"""
+
+from ._ovr import OneVsRestLogistic
+from ._softmax import SoftmaxRegression
+
+__version__ = "0.1.0"
+
+__all__ = ["OneVsRestLogistic", "SoftmaxRegression", "__version__"]

@@ -1,0 +1,250 @@
+"""SoftmaxRegression: multinomial logistic regression for exclusive classes."""
+
+import numpy as np
+from scipy.special import expit, log_expit
+from sklearn.base import _fit_context
+from sklearn.utils.validation import validate_data
+
+from ._base import (
+    ACCEPT_SPARSE,
+    FLOAT_DTYPES,
+    _LinearClassifier,
+    balanced_weights,
+    check_sample_weight,
+    class_weight_by_index,
+    encode_classes,
+)
+from ._loss import BinaryLoss, MultinomialLoss
+from .special import log_softmax, softmax
+
+
+class SoftmaxRegression(_LinearClassifier):
+    """Softmax (multinomial logistic) regression with an L2 penalty.
+
+    The model for mutually exclusive classes: each sample belongs to exactly
+    one of K classes, and ``predict_proba`` returns a distribution over them
+    (rows sum to one). When labels can overlap, use
+    :class:`~sksoftmax.OneVsRestLogistic` instead.
+
+    It minimises the same objective as scikit-learn's
+    :class:`~sklearn.linear_model.LogisticRegression` with ``solver="lbfgs"``,
+
+    .. math:: C \\sum_i s_i \\, \\mathrm{CE}_i + \\tfrac{1}{2} \\|W\\|_F^2,
+
+    with the intercept not penalised, so the two give the same model; the
+    cross-entropy is computed through a stable log-sum-exp, so no input
+    overflows.
+
+    Parameters
+    ----------
+    C : float, default=1.0
+        Inverse regularisation strength; must be positive. ``numpy.inf``
+        fits without penalty.
+    fit_intercept : bool, default=True
+        Whether to fit an (unpenalised) intercept per class.
+    tol : float, default=1e-4
+        Stop when the largest absolute entry of the gradient of the objective
+        divided by ``C * sum(sample_weight)`` is at most ``tol``; the same
+        criterion as scikit-learn's lbfgs solver, so equal ``tol`` compares
+        fairly. Small problems are then refined to rounding level by a few
+        Newton steps.
+    max_iter : int, default=1000
+        Maximum number of solver iterations.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``;
+        "balanced" uses ``n_samples / (n_classes * count)``.
+    warm_start : bool, default=False
+        Start from the previous solution when refitting.
+    verbose : int, default=0
+        Print the objective and gradient at every iteration when positive.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+    coef_ : ndarray of shape (n_classes, n_features) or (1, n_features)
+        Coefficients; one row when there are two classes (see Notes).
+    intercept_ : ndarray of shape (n_classes,) or (1,)
+        Intercepts.
+    n_iter_ : ndarray of shape (1,)
+        Number of iterations the solver ran until it met ``tol``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when ``X`` had string column names.
+
+    See Also
+    --------
+    OneVsRestLogistic : One binary logistic regression per label, for
+        overlapping labels.
+    sklearn.linear_model.LogisticRegression : The reference implementation.
+
+    Notes
+    -----
+    With two classes the model is the binomial logistic regression, exactly
+    as scikit-learn fits it: one coefficient row ``w`` for the second class,
+    ``P(y = classes_[1]) = expit(x @ w + b)``, with objective
+    ``C * sum_i s_i logloss_i + 0.5 ||w||^2``. A two-class softmax with rows
+    ``w_0, w_1`` at ``C`` is the same model with ``w = w_1 - w_0`` at
+    ``2 C`` (its penalty is ``0.25 ||w||^2`` at the optimum, where
+    ``w_0 = -w_1``); we report the binomial form.
+
+    The multinomial parameters are identifiable only up to adding the same
+    vector to every class row. With a penalty the optimum has rows summing to
+    zero; the intercepts, which are not penalised, are centred to sum to zero
+    as well (``C = inf`` also centres the coefficients). Probabilities do not
+    depend on this choice.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sksoftmax import SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = SoftmaxRegression(C=1.0).fit(X, y)
+    >>> clf.predict(X[:3])
+    array([0, 0, 0])
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 3)
+    >>> clf.coef_.shape
+    (3, 4)
+    """
+
+    def __init__(
+        self,
+        C=1.0,
+        *,
+        fit_intercept=True,
+        tol=1e-4,
+        max_iter=1000,
+        class_weight=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.max_iter = max_iter
+        self.class_weight = class_weight
+        self.warm_start = warm_start
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 input is used as float32 (not copied).
+        y : array-like of shape (n_samples,)
+            Class labels, at least two distinct ones.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; unit weights when None.
+
+        Returns
+        -------
+        self : SoftmaxRegression
+            The fitted estimator.
+        """
+        X, y = validate_data(
+            self, X, y, accept_sparse=ACCEPT_SPARSE, dtype=FLOAT_DTYPES
+        )
+        sample_weight = check_sample_weight(sample_weight, X)
+        classes, y_index = encode_classes(y, sample_weight, type(self).__name__)
+        self.classes_ = classes
+        sample_weight = sample_weight * balanced_weights(
+            class_weight_by_index(self.class_weight, classes),
+            y_index,
+            classes.shape[0],
+        )
+        weight_sum = sample_weight.sum()
+        # The solver sees the objective divided by C * sum(weights), as
+        # scikit-learn's lbfgs does, so that tol means the same thing.
+        sample_weight /= weight_sum
+        l2_reg = self._l2_reg(weight_sum)
+        if classes.shape[0] == 2:
+            target = (y_index == 1).astype(np.float64)[:, None]
+            loss = BinaryLoss(X, target, sample_weight, l2_reg, self.fit_intercept)
+        else:
+            loss = MultinomialLoss(
+                X, y_index, sample_weight, classes.shape[0], l2_reg, self.fit_intercept
+            )
+        result = self._solve(loss)
+        coef = result.coef
+        if coef.shape[0] > 1:
+            # Centre the unidentified direction (see Notes).
+            columns = slice(None) if np.isinf(self.C) else slice(X.shape[1], None)
+            coef[:, columns] -= coef[:, columns].mean(axis=0)
+        self._store_coef(coef)
+        self.n_iter_ = result.n_iter[:1].astype(np.int32)
+        return self
+
+    def decision_function(self, X):
+        """Linear scores.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
+            Logits; a 1-D array of the log-odds of ``classes_[1]`` when
+            there are two classes.
+        """
+        scores = self._raw_scores(X)
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict_proba(self, X):
+        """Class probabilities (rows sum to one).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        scores = self._raw_scores(X)
+        if scores.shape[1] == 1:
+            return np.hstack([expit(-scores), expit(scores)])
+        return softmax(scores, axis=1)
+
+    def predict_log_proba(self, X):
+        """Logarithm of the class probabilities, finite for finite input.
+
+        Computed as ``log_softmax`` of the scores rather than the log of
+        ``predict_proba``, so a probability below the smallest float gives a
+        large negative number instead of ``-inf``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        scores = self._raw_scores(X)
+        if scores.shape[1] == 1:
+            return np.hstack([log_expit(-scores), log_expit(scores)])
+        return log_softmax(scores, axis=1)
+
+    def predict(self, X):
+        """Most probable class.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        scores = self._raw_scores(X)
+        if scores.shape[1] == 1:
+            index = (scores[:, 0] > 0).astype(np.intp)
+        else:
+            index = scores.argmax(axis=1)
+        return self.classes_[index]

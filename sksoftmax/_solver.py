@@ -1,0 +1,319 @@
+"""One optimiser driver for every objective in :mod:`sksoftmax._loss`.
+
+The driver knows nothing about classes or labels. It sees a loss object with
+``coef_shape``, ``loss_gradient(coef) -> (value, grad)`` and a flag
+``coupled``: when False the objective is a sum of independent terms, one per
+row of ``coef`` (one per output), and convergence is judged row by row.
+
+It runs :func:`scipy.optimize.minimize` with ``method="L-BFGS-B"`` and stops
+when every row's largest absolute gradient entry is at most ``tol``, the
+criterion of scikit-learn's lbfgs solver. When the problem is small enough
+for an exact Hessian to be cheap, it then takes a few Newton steps, which
+drive the gradient to rounding level at negligible cost, so that results do
+not depend on where L-BFGS happened to stop (for example, fitting with
+integer sample weights equals fitting on repeated rows).
+"""
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import scipy
+import scipy.linalg
+from scipy.optimize import minimize
+from threadpoolctl import ThreadpoolController
+
+__all__ = ["SolverResult", "minimize_lbfgs"]
+
+# Newton refinement is used when one exact Hessian costs at most about this
+# many multiply-adds (a few tens of milliseconds on a laptop core).
+_REFINE_MAX_FLOPS = 1e8
+_REFINE_MAX_PARAMS = 2000
+_REFINE_MAX_STEPS = 8
+
+
+@dataclass
+class SolverResult:
+    """Outcome of :func:`minimize_lbfgs`.
+
+    Attributes
+    ----------
+    coef : ndarray of shape coef_shape
+        The solution.
+    n_iter : ndarray of int, shape (n_rows,)
+        Iterations until each row met the tolerance (all rows share the
+        count when the objective is coupled); the total count where a row
+        never met it.
+    converged : ndarray of bool, shape (n_rows,)
+        Whether each row's largest absolute gradient entry is at most ``tol``.
+    grad_max : ndarray of shape (n_rows,)
+        That largest absolute gradient entry, per row.
+    value : float
+        Objective value at ``coef``.
+    message : str
+        Why L-BFGS stopped.
+    stalled : bool
+        L-BFGS stopped because the objective no longer decreased beyond
+        rounding error (scipy status 0), which scikit-learn counts as
+        converged; a row may then be above ``tol`` without a warning.
+    """
+
+    coef: np.ndarray
+    n_iter: np.ndarray
+    converged: np.ndarray
+    grad_max: np.ndarray
+    value: float
+    message: str
+    stalled: bool = False
+
+
+class _Tracker:
+    """Evaluates the loss, remembers the last point and counts iterations."""
+
+    def __init__(self, loss, tol, verbose):
+        self.loss = loss
+        self.shape = loss.coef_shape
+        self.tol = tol
+        self.verbose = verbose
+        self.n_iter = 0
+        self.first_converged = np.full(self.shape[0], -1)
+        self.x = None
+
+    def __call__(self, x):
+        value, grad = self.loss.loss_gradient(x.reshape(self.shape))
+        self.x = x.copy()
+        self.value = value
+        self.grad_max = _row_grad_max(grad, self.loss.coupled)
+        return value, grad.ravel()
+
+    def done(self):
+        """Record newly converged rows; True when every row has converged."""
+        ok = self.grad_max <= self.tol
+        self.first_converged[ok & (self.first_converged < 0)] = self.n_iter
+        return bool(ok.all())
+
+    def callback(self, intermediate_result):
+        self.n_iter += 1
+        x = intermediate_result.x
+        if self.x is None or not np.array_equal(x, self.x):
+            self(x)
+        if self.verbose:
+            self.report("L-BFGS")
+        if self.done():
+            raise StopIteration
+
+    def report(self, stage):
+        print(
+            f"[sksoftmax] {stage} iter {self.n_iter:4d}  "
+            f"objective {self.value:.10e}  max|grad| {self.grad_max.max():.3e}"
+        )
+
+
+@contextmanager
+def _single_threaded_scipy_blas():
+    """Run scipy's own BLAS on one thread while L-BFGS-B works.
+
+    Where numpy and scipy each bundle an OpenBLAS (the PyPI wheels do), the
+    two thread pools spin against each other: L-BFGS-B's tiny vector
+    operations in scipy's BLAS then slow numpy's matrix products by an order
+    of magnitude on a 2-core machine. numpy's BLAS, which does the heavy
+    products, keeps all its threads.
+    """
+    libraries = _scipy_only_blas()
+    if libraries is None:
+        yield
+        return
+    with libraries.limit(limits=1):
+        yield
+
+
+_SCIPY_BLAS = []
+
+
+def _bundled_with(module, filepath):
+    """Whether a shared library lives in ``module``'s folder or its wheel's
+    ``<module>.libs`` folder."""
+    root = os.path.dirname(os.path.abspath(module.__file__))
+    path = os.path.abspath(filepath)
+    return path.startswith(root + os.sep) or path.startswith(root + ".libs" + os.sep)
+
+
+def _scipy_only_blas():
+    """Controller of the BLAS libraries scipy loaded besides numpy's, or None."""
+    if not _SCIPY_BLAS:
+        controller = ThreadpoolController()
+        blas = [lib for lib in controller.lib_controllers if lib.user_api == "blas"]
+        scipy_only = [
+            lib.filepath
+            for lib in blas
+            if _bundled_with(scipy, lib.filepath)
+            and not _bundled_with(np, lib.filepath)
+        ]
+        numpy_has_own = any(_bundled_with(np, lib.filepath) for lib in blas)
+        selected = None
+        if scipy_only and numpy_has_own:
+            selected = controller.select(filepath=scipy_only)
+        _SCIPY_BLAS.append(selected)
+    return _SCIPY_BLAS[0]
+
+
+def _row_grad_max(grad, coupled):
+    row_max = np.abs(grad).max(axis=1)
+    if coupled:
+        row_max[:] = row_max.max()
+    return row_max
+
+
+def _refinement_cost(loss):
+    """(number of parameters in one Newton system, multiply-adds per Hessian)."""
+    n_samples = loss.X.shape[0]
+    n_rows, p = loss.coef_shape
+    if loss.coupled:
+        n_params = n_rows * p
+        return n_params, n_samples * n_params * n_params / 2
+    return p, n_samples * n_rows * p * p
+
+
+def _newton_directions(loss, coef, grad):
+    """Solve ``H d = g`` (per row block when the objective is separable)."""
+    if loss.coupled:
+        H = loss.hessian(coef)
+        blocks, rhs = H[None], grad.reshape(1, -1)
+    else:
+        blocks, rhs = loss.hessian_blocks(coef), grad
+    steps = np.empty_like(rhs)
+    for k, (H, g) in enumerate(zip(blocks, rhs, strict=True)):
+        # A tiny ridge makes the solve well posed along flat directions
+        # (e.g. shifting every class's intercept by the same amount).
+        jitter = 1e-12 * max(np.trace(H) / H.shape[0], 1e-300)
+        H = H + jitter * np.eye(H.shape[0])
+        try:
+            steps[k] = scipy.linalg.solve(H, g, assume_a="pos", check_finite=False)
+        except (np.linalg.LinAlgError, ValueError):
+            steps[k] = np.linalg.lstsq(H, g, rcond=None)[0]
+    return steps.reshape(coef.shape)
+
+
+def _row_values(loss, coef):
+    if loss.coupled:
+        return np.full(coef.shape[0], loss.loss(coef))
+    return loss.loss_per_output(coef)
+
+
+def _refine(loss, tracker, coef, max_steps):
+    """Damped Newton steps from ``coef``; each row keeps only improvements."""
+    for _ in range(max_steps):
+        value, grad = loss.loss_gradient(coef)
+        gmax = _row_grad_max(grad, loss.coupled)
+        if not np.all(np.isfinite(gmax)) or gmax.max() == 0.0:
+            break
+        fvals = _row_values(loss, coef)
+        direction = _newton_directions(loss, coef, grad)
+        if not np.all(np.isfinite(direction)):
+            break
+        accepted = np.zeros(coef.shape[0], dtype=bool)
+        new_coef = coef.copy()
+        for step in 0.5 ** np.arange(12):
+            trial = np.where(accepted[:, None], new_coef, coef - step * direction)
+            _, trial_grad = loss.loss_gradient(trial)
+            trial_gmax = _row_grad_max(trial_grad, loss.coupled)
+            trial_f = _row_values(loss, trial)
+            # Near the optimum the objective changes by rounding-level amounts,
+            # so a step is judged by the gradient, with the objective only
+            # required not to grow beyond rounding.
+            slack = 1e-13 * (np.abs(fvals) + 1.0)
+            good = (trial_gmax < gmax) & (trial_f <= fvals + slack) & ~accepted
+            new_coef[good] = trial[good]
+            accepted |= good
+            if accepted.all():
+                break
+        if not accepted.any():
+            break
+        coef = new_coef
+        tracker.n_iter += 1
+        tracker(coef.ravel())
+        if tracker.verbose:
+            tracker.report("Newton")
+        tracker.done()
+        if tracker.grad_max.max() <= 1e-14 * (1.0 + abs(tracker.value)):
+            break
+    return coef
+
+
+def minimize_lbfgs(loss, coef0, *, tol, max_iter, verbose=0, refine=True):
+    """Minimise ``loss`` from ``coef0`` with L-BFGS-B.
+
+    Parameters
+    ----------
+    loss : object
+        A loss from :mod:`sksoftmax._loss`.
+    coef0 : ndarray of shape loss.coef_shape
+        Starting point (not modified).
+    tol : float
+        Stop when every row's largest absolute gradient entry is <= tol.
+    max_iter : int
+        Maximum number of iterations (L-BFGS and Newton together).
+    verbose : int, default=0
+        Print the objective and gradient at every iteration when positive.
+    refine : bool, default=True
+        Finish with Newton steps when the exact Hessian is cheap.
+
+    Returns
+    -------
+    result : SolverResult
+    """
+    tracker = _Tracker(loss, tol, verbose)
+    x0 = np.array(coef0, dtype=np.float64).ravel()
+    tracker(x0)
+    message = "converged at the starting point"
+    stalled = False
+    if not tracker.done() and max_iter > 0:
+        with _single_threaded_scipy_blas():
+            result = minimize(
+                tracker,
+                x0,
+                method="L-BFGS-B",
+                jac=True,
+                callback=tracker.callback,
+                options={
+                    "maxiter": max_iter,
+                    "maxfun": 20 * max_iter + 100,
+                    "maxls": 50,
+                    # Stopping is ours (per row, in the callback): L-BFGS-B's
+                    # gradient test is disabled and its relative-decrease test
+                    # only fires at rounding level, as in scikit-learn.
+                    "gtol": 0.0,
+                    "ftol": 64 * np.finfo(float).eps,
+                },
+            )
+        message = str(result.message)
+        stalled = result.status == 0
+        if not np.array_equal(result.x, tracker.x):
+            tracker(result.x)
+        tracker.done()
+    coef = tracker.x.reshape(loss.coef_shape)
+    n_params, flops = _refinement_cost(loss)
+    budget = max_iter - tracker.n_iter
+    if (
+        refine
+        and budget > 0
+        and n_params <= _REFINE_MAX_PARAMS
+        and flops <= _REFINE_MAX_FLOPS
+    ):
+        coef = _refine(loss, tracker, coef, min(budget, _REFINE_MAX_STEPS))
+    converged = tracker.grad_max <= tol
+    n_iter = np.where(
+        tracker.first_converged >= 0, tracker.first_converged, tracker.n_iter
+    )
+    if loss.coupled:
+        n_iter[:] = n_iter.max()
+    return SolverResult(
+        coef=np.array(coef, dtype=np.float64),
+        n_iter=n_iter,
+        converged=converged,
+        grad_max=tracker.grad_max.copy(),
+        value=tracker.value,
+        message=message,
+        stalled=stalled,
+    )

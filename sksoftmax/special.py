@@ -1,0 +1,204 @@
+"""Numerically stable softmax, log-softmax and log-sum-exp.
+
+All three shift their input by its maximum along ``axis`` before taking
+exponentials.  The shift leaves the mathematical result unchanged, because
+``softmax(x) == softmax(x - c)`` for any constant ``c``, but it guarantees that
+the largest exponent is ``exp(0) == 1``: nothing overflows, and the
+denominator is at least one, so nothing is divided by zero.
+
+Finite inputs of any magnitude therefore give finite results with no
+``RuntimeWarning``.  Non-finite input follows :mod:`scipy.special`: a row whose
+maximum is ``+inf`` or that is entirely ``-inf`` has an undefined softmax
+(``nan``), while ``-inf`` entries next to finite ones simply get probability
+zero.
+"""
+
+import numpy as np
+
+__all__ = ["logsumexp", "softmax", "log_softmax"]
+
+
+def _as_float_array(a):
+    """Return ``a`` as a floating array, keeping float32/float64 as given."""
+    a = np.asarray(a)
+    if np.iscomplexobj(a):
+        raise TypeError("complex input is not supported; pass real numbers")
+    if a.dtype.kind == "f":
+        return a
+    if a.dtype.kind in "biu":
+        return a.astype(np.float64)
+    try:
+        return a.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"expected an array of real numbers, got dtype {a.dtype}"
+        ) from exc
+
+
+def _shift_by_max(a, axis):
+    """Subtract the maximum along ``axis``.
+
+    Returns the shifted array, the maximum (kept dims) and a mask of the
+    slices whose maximum is finite.  Slices whose maximum is not finite are
+    shifted by zero instead, so that ``inf - inf`` never happens here.
+    """
+    amax = np.max(a, axis=axis, keepdims=True, initial=-np.inf)
+    finite = np.isfinite(amax)
+    shift = np.where(finite, amax, 0).astype(a.dtype, copy=False)
+    # ``a - shift`` can only overflow towards -inf (e.g. -1e308 - 1e308),
+    # whose exponential is the correct value, 0.
+    with np.errstate(over="ignore"):
+        shifted = np.subtract(a, shift)
+    return shifted, amax, finite
+
+
+def _log_sum_exp_shifted(shifted, axis):
+    """``log(sum(exp(shifted)))`` along ``axis``; ``shifted`` is overwritten."""
+    np.exp(shifted, out=shifted)
+    total = np.sum(shifted, axis=axis, keepdims=True)
+    # total == 0 only for all -inf slices, where log gives the right -inf.
+    with np.errstate(divide="ignore"):
+        return np.log(total)
+
+
+def logsumexp(a, axis=-1, keepdims=False):
+    """Compute ``log(sum(exp(a)))`` along an axis without overflow.
+
+    Parameters
+    ----------
+    a : array-like
+        Input values. Integer input is converted to float64; float32 stays
+        float32.
+    axis : int, tuple of int or None, default=-1
+        Axis or axes to reduce. ``None`` reduces over all elements.
+    keepdims : bool, default=False
+        Keep the reduced axes as dimensions of size one.
+
+    Returns
+    -------
+    out : ndarray or float
+        The log-sum-exp. It is a smooth maximum:
+        ``max(a) <= logsumexp(a) <= max(a) + log(n)``.
+
+    See Also
+    --------
+    softmax : The gradient of ``logsumexp``.
+    scipy.special.logsumexp : The reference implementation.
+
+    Notes
+    -----
+    With :math:`c = \\max_j a_j`,
+
+    .. math:: \\operatorname{LSE}(a) = c + \\log \\sum_j e^{a_j - c},
+
+    where every exponent is at most zero, so the sum lies in :math:`[1, n]`.
+
+    Examples
+    --------
+    >>> from sksoftmax.special import logsumexp
+    >>> float(logsumexp([1000.0, 1000.0]) - 1000.0)  # log(2)
+    0.6931471805599453
+    >>> float(logsumexp([-1000.0, -1000.0, -1000.0]) + 1000.0)  # log(3)
+    1.0986122886681098
+    """
+    a = _as_float_array(a)
+    shifted, amax, finite = _shift_by_max(a, axis)
+    log_total = _log_sum_exp_shifted(shifted, axis)
+    out = np.where(finite, amax, 0).astype(a.dtype, copy=False) + log_total
+    if not keepdims:
+        out = np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
+    return out[()] if out.ndim == 0 else out
+
+
+def softmax(a, axis=-1):
+    """Compute the softmax ``exp(a) / sum(exp(a))`` along an axis.
+
+    Parameters
+    ----------
+    a : array-like
+        Input values (logits). Integer input is converted to float64;
+        float32 stays float32.
+    axis : int, tuple of int or None, default=-1
+        Axis along which the result sums to one.
+
+    Returns
+    -------
+    out : ndarray
+        Probabilities of the same shape as ``a``, summing to one along
+        ``axis``.
+
+    See Also
+    --------
+    log_softmax : Its logarithm, computed without forming the softmax.
+    scipy.special.softmax : The reference implementation.
+
+    Notes
+    -----
+    Softmax is really a *soft arg-max*: as the logits are scaled up, it tends
+    to the one-hot indicator of the largest one.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoftmax.special import softmax
+    >>> softmax(np.array([1000.0, 500.0, 500.0])).round(6)
+    array([1., 0., 0.])
+    >>> softmax(np.array([-1000.0, -1000.0, -1000.0]))
+    array([0.33333333, 0.33333333, 0.33333333])
+    """
+    a = _as_float_array(a)
+    shifted, _, finite = _shift_by_max(a, axis)
+    np.exp(shifted, out=shifted)
+    shifted /= np.sum(shifted, axis=axis, keepdims=True)
+    if not finite.all():
+        # Undefined where the maximum is +inf or every entry is -inf (as scipy).
+        shifted = np.where(finite, shifted, np.nan).astype(a.dtype, copy=False)
+    return shifted
+
+
+def log_softmax(a, axis=-1):
+    """Compute ``log(softmax(a))`` along an axis, finite for finite input.
+
+    Parameters
+    ----------
+    a : array-like
+        Input values (logits). Integer input is converted to float64;
+        float32 stays float32.
+    axis : int, tuple of int or None, default=-1
+        Axis along which ``exp(out)`` sums to one.
+
+    Returns
+    -------
+    out : ndarray
+        Log-probabilities of the same shape as ``a``.
+
+    See Also
+    --------
+    softmax
+    scipy.special.log_softmax : The reference implementation.
+
+    Notes
+    -----
+    ``log_softmax(a) = (a - c) - log(sum(exp(a - c)))`` with ``c = max(a)``.
+    Unlike ``log(softmax(a))``, it does not underflow to ``-inf`` when a
+    probability is below the smallest float: ``log_softmax([0, -1000])`` is
+    ``[0, -1000]``. It is ``-inf`` only where the true value is below the
+    most negative float (about ``-1.8e308``) or the input entry is ``-inf``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoftmax.special import log_softmax
+    >>> log_softmax(np.array([1000.0, 500.0, 500.0]))
+    array([   0., -500., -500.])
+    """
+    a = _as_float_array(a)
+    shifted, _, finite = _shift_by_max(a, axis)
+    out = shifted.copy()
+    out -= _log_sum_exp_shifted(shifted, axis)
+    if not finite.all():
+        # Rows with a non-finite maximum: a - logsumexp(a), as scipy does.
+        lse = logsumexp(a, axis=axis, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            out = np.where(finite, out, a - lse).astype(a.dtype, copy=False)
+    return out
