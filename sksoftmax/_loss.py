@@ -2,7 +2,10 @@
 
 Pure maths, no estimator state. Both objectives are of the form
 
-.. math:: f(W, b) = \\sum_i s_i \\, \\ell_i(W x_i + b) + \\tfrac{1}{2} \\lambda \\|W\\|^2
+.. math::
+
+    f(W, b) = \\sum_i s_i \\, \\ell_i(W x_i + b)
+              + \\tfrac{1}{2} \\lambda \\|W\\|^2
 
 with the intercept ``b`` not penalised, and
 
@@ -161,9 +164,7 @@ class MultinomialLoss:
         )
         P.reshape(-1)[self._target_pos] -= 1.0
         P *= self._sw_work
-        grad = _gradient_from_residual(
-            self.X, P, coef, self.fit_intercept, self.l2_reg
-        )
+        grad = _gradient_from_residual(self.X, P, coef, self.fit_intercept, self.l2_reg)
         return value, grad
 
     def hessian(self, coef):
@@ -270,9 +271,7 @@ class BinaryLoss:
         expit(Z, out=Z)
         Z *= self._S
         Z -= self._ST
-        grad = _gradient_from_residual(
-            self.X, Z, coef, self.fit_intercept, self.l2_reg
-        )
+        grad = _gradient_from_residual(self.X, Z, coef, self.fit_intercept, self.l2_reg)
         return value, grad
 
     def hessian_blocks(self, coef):
