@@ -94,6 +94,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
+        "precondition": ["boolean"],
     }
 
     def __sklearn_tags__(self):
@@ -125,6 +126,7 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
             tol=self.tol,
             max_iter=self.max_iter,
             verbose=self.verbose,
+            precondition=self.precondition,
         )
         # As scikit-learn: a stop at rounding level counts as converged.
         if not result.converged.all() and not result.stalled:

@@ -167,6 +167,15 @@ class MultinomialLoss:
         grad = _gradient_from_residual(self.X, P, coef, self.fit_intercept, self.l2_reg)
         return value, grad
 
+    def curvature_weights(self, coef):
+        """Weights ``s_i p_ik (1 - p_ik)`` of the Hessian's diagonal blocks.
+
+        Row ``k``'s block is ``[X, 1]^T diag(w[:, k]) [X, 1]`` plus the penalty.
+        """
+        P, _ = self._probabilities(coef)
+        P = P.astype(np.float64)
+        return self.sample_weight[:, None] * P * (1.0 - P)
+
     def hessian(self, coef):
         """Full Hessian, shape ``(K * p, K * p)`` for ``coef.ravel()``.
 
@@ -274,11 +283,16 @@ class BinaryLoss:
         grad = _gradient_from_residual(self.X, Z, coef, self.fit_intercept, self.l2_reg)
         return value, grad
 
-    def hessian_blocks(self, coef):
-        """Per-output Hessians, shape ``(n_outputs, p, p)``."""
+    def curvature_weights(self, coef):
+        """Weights ``s_ik p_ik (1 - p_ik)``: the Hessian of output ``k`` is
+        ``[X, 1]^T diag(w[:, k]) [X, 1]`` plus its penalty."""
         Z = _linear_predictor(self.X, coef, self.fit_intercept, self._work)
         prob = expit(Z.astype(np.float64))
-        curv = self.sample_weight * prob * (1.0 - prob)
+        return self.sample_weight * prob * (1.0 - prob)
+
+    def hessian_blocks(self, coef):
+        """Per-output Hessians, shape ``(n_outputs, p, p)``."""
+        curv = self.curvature_weights(coef)
         Xa = _augmented(self.X, self.fit_intercept)
         H = np.einsum("ij,ik,il->kjl", Xa, curv, Xa, optimize=True)
         for k in range(self.n_outputs):

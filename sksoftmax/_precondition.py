@@ -1,0 +1,283 @@
+"""Linear changes of variables that make L-BFGS see a well-scaled problem.
+
+The solver optimises ``V`` instead of ``coef``, with ``coef[k] = M_k v[k]`` for
+each row (output) ``k``. The minimiser does not move (``M_k`` is invertible),
+but if ``M_k M_k^T`` approximates the inverse of the row's Hessian block,
+
+.. math:: H_{kk} = \\tilde X^T \\operatorname{diag}(w_{\\cdot k}) \\tilde X
+          + \\lambda_k D, \\qquad \\tilde X = [X, 1],
+
+then the problem in ``V`` has curvature close to the identity, which is the
+scale L-BFGS is fastest on. The curvature weights ``w_ik`` come from the loss
+(``s_i p_ik (1 - p_ik)`` for both softmax and logistic losses); ``D`` is the
+identity on the coefficients and zero on the intercept, which is not
+penalised.
+
+Two kinds, both pure linear algebra on ``X`` and the weights:
+
+* :class:`CholeskyPreconditioner`: ``M_k = L_k^{-T}`` with ``L_k`` the Cholesky
+  factor of ``H_kk``. Costs ``O(n p^2)`` per row to build and ``O(p^2)`` per
+  row and evaluation to apply; for dense ``X`` with up to a few hundred
+  features.
+* :class:`DiagonalPreconditioner`: scale each feature by the square root of
+  its weighted, centred second moment, with the centring done virtually
+  through the intercept (as Spark MLlib does), so sparse ``X`` stays sparse.
+"""
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+__all__ = [
+    "CholeskyPreconditioner",
+    "DiagonalPreconditioner",
+    "IdentityPreconditioner",
+    "build_preconditioner",
+]
+
+# Largest number of coefficients per row for which a dense Cholesky factor is
+# built; wider (or sparse and wide) problems get the diagonal one.
+MAX_CHOLESKY_FEATURES = 800
+# Rows of X handled at once when forming weighted Gram matrices, so that the
+# temporary copy stays small whatever n_samples is.
+_CHUNK_ROWS = 8192
+
+
+class IdentityPreconditioner:
+    """No change of variables."""
+
+    def to_coef(self, V):
+        return V
+
+    def from_coef(self, coef):
+        return coef
+
+    def gradient_to_v(self, grad):
+        return grad
+
+
+class CholeskyPreconditioner:
+    """``coef[k] = L_k^{-T} v[k]`` with ``L_k`` lower triangular.
+
+    Parameters
+    ----------
+    factors : ndarray of shape (n_factors, p, p)
+        Lower Cholesky factors; ``n_factors`` is 1 (shared by every row) or
+        the number of rows.
+    """
+
+    def __init__(self, factors):
+        self.factors = factors
+
+    def _each(self, A, trans):
+        """Apply ``L^{-T}`` (trans=1) or ``L^{-1}`` (trans=0) to rows of A."""
+        if self.factors.shape[0] == 1:
+            return scipy.linalg.solve_triangular(
+                self.factors[0], A.T, lower=True, trans=trans, check_finite=False
+            ).T
+        out = np.empty_like(A)
+        for k, L in enumerate(self.factors):
+            out[k] = scipy.linalg.solve_triangular(
+                L, A[k], lower=True, trans=trans, check_finite=False
+            )
+        return out
+
+    def to_coef(self, V):
+        return self._each(V, trans=1)
+
+    def from_coef(self, coef):
+        # v = L^T coef
+        return np.einsum("kji,kj->ki", self._broadcast(coef), coef)
+
+    def gradient_to_v(self, grad):
+        # d f / d v = M^T g = L^{-1} g
+        return self._each(grad, trans=0)
+
+    def _broadcast(self, coef):
+        return np.broadcast_to(self.factors, (coef.shape[0],) + self.factors.shape[1:])
+
+
+class DiagonalPreconditioner:
+    """Per-feature scaling with virtual centring through the intercept.
+
+    ``coef_w = v_w / d`` and, with an intercept, ``b = v_b / e - mean . coef_w``,
+    so that ``x . coef_w + b = (x - mean) . (v_w / d) + v_b / e``.
+
+    Parameters
+    ----------
+    scale : ndarray of shape (n_rows, n_features)
+        ``d``, the square roots of the weighted centred second moments
+        (plus the penalty).
+    mean : ndarray of shape (n_rows, n_features) or None
+        Weighted feature means (None without intercept).
+    intercept_scale : ndarray of shape (n_rows,) or None
+        ``e``, the square root of the sum of weights.
+    """
+
+    def __init__(self, scale, mean=None, intercept_scale=None):
+        self.scale = scale
+        self.mean = mean
+        self.intercept_scale = intercept_scale
+
+    def to_coef(self, V):
+        n_features = self.scale.shape[1]
+        coef = np.empty_like(V)
+        coef[:, :n_features] = V[:, :n_features] / self.scale
+        if self.mean is not None:
+            coef[:, n_features] = V[:, n_features] / self.intercept_scale - np.einsum(
+                "kj,kj->k", self.mean, coef[:, :n_features]
+            )
+        return coef
+
+    def from_coef(self, coef):
+        n_features = self.scale.shape[1]
+        V = np.empty_like(coef)
+        V[:, :n_features] = coef[:, :n_features] * self.scale
+        if self.mean is not None:
+            V[:, n_features] = self.intercept_scale * (
+                coef[:, n_features]
+                + np.einsum("kj,kj->k", self.mean, coef[:, :n_features])
+            )
+        return V
+
+    def gradient_to_v(self, grad):
+        n_features = self.scale.shape[1]
+        out = np.empty_like(grad)
+        gw = grad[:, :n_features]
+        if self.mean is not None:
+            gb = grad[:, n_features]
+            gw = gw - gb[:, None] * self.mean
+            out[:, n_features] = gb / self.intercept_scale
+        out[:, :n_features] = gw / self.scale
+        return out
+
+
+def _weighted_moments(X, weights):
+    """``X^T W``, ``(X*X)^T W`` and ``sum W`` for weights of shape (n, m)."""
+    if sp.issparse(X):
+        first = np.asarray(X.T @ weights)
+        squared = X.copy()
+        squared.data = squared.data.astype(np.float64) ** 2
+        second = np.asarray(squared.T @ weights)
+    else:
+        first = np.zeros((X.shape[1], weights.shape[1]))
+        second = np.zeros_like(first)
+        for start in range(0, X.shape[0], _CHUNK_ROWS):
+            block = np.asarray(X[start : start + _CHUNK_ROWS], dtype=np.float64)
+            w = weights[start : start + _CHUNK_ROWS]
+            first += block.T @ w
+            second += (block * block).T @ w
+    return first, second, weights.sum(axis=0)
+
+
+def _weighted_gram(X, w):
+    """``X^T diag(w) X`` in float64, formed in row chunks."""
+    if sp.issparse(X):
+        gram = (X.T @ sp.diags(w) @ X).toarray()
+        return np.asarray(gram, dtype=np.float64)
+    gram = np.zeros((X.shape[1], X.shape[1]))
+    for start in range(0, X.shape[0], _CHUNK_ROWS):
+        block = np.asarray(X[start : start + _CHUNK_ROWS], dtype=np.float64)
+        gram += (block * w[start : start + _CHUNK_ROWS, None]).T @ block
+    return gram
+
+
+def _proportional_columns(weights):
+    """If every column of ``weights`` is a multiple of one vector, return it
+    and the multiples (the case at ``coef = 0``); otherwise None."""
+    base = weights[:, 0]
+    norm = base @ base
+    if norm == 0:
+        return None
+    factors = (base @ weights) / norm
+    if np.allclose(weights, np.outer(base, factors), rtol=1e-12, atol=0):
+        return base, factors
+    return None
+
+
+def _cholesky_factors(X, weights, l2_reg, fit_intercept):
+    n_rows = weights.shape[1]
+    p = X.shape[1] + fit_intercept
+    shared = _proportional_columns(weights)
+    l2_reg = np.broadcast_to(l2_reg, (n_rows,))
+    # H_k = m_k (G + l2_0 D) for every row when the weights are proportional
+    # and the penalties follow the same multiples: one Gram matrix serves all.
+    if shared is not None and np.allclose(
+        l2_reg, l2_reg[0] * shared[1] / shared[1][0], rtol=1e-12, atol=0
+    ):
+        base, multiples = shared
+        columns = base[:, None]
+    else:
+        columns, multiples = weights, np.ones(n_rows)
+    grams = []
+    for k in range(columns.shape[1]):
+        w = columns[:, k]
+        H = np.empty((p, p))
+        H[: X.shape[1], : X.shape[1]] = _weighted_gram(X, w)
+        if fit_intercept:
+            xw = np.asarray(X.T @ w, dtype=np.float64).ravel()
+            H[:-1, -1] = H[-1, :-1] = xw
+            H[-1, -1] = w.sum()
+        grams.append(H)
+    factors = []
+    for k, H in enumerate(grams):
+        if columns.shape[1] == 1:
+            H *= multiples[0]
+        penalty = l2_reg[k]
+        diag = np.full(p, penalty)
+        if fit_intercept:
+            diag[-1] = 0.0
+        H[np.diag_indices(p)] += diag
+        # A small relative ridge keeps the factorisation defined when a
+        # feature is constant or the weights vanish.
+        H[np.diag_indices(p)] += 1e-10 * max(np.trace(H) / p, 1e-300) + 1e-300
+        factors.append(np.linalg.cholesky(H))
+    factors = np.stack(factors)
+    if columns.shape[1] == 1 and n_rows > 1:
+        # Rows differ only by a scalar: their factors are scaled copies.
+        relative = np.sqrt(multiples / multiples[0])
+        factors = factors * relative[:, None, None]
+    return CholeskyPreconditioner(factors)
+
+
+def _diagonal(X, weights, l2_reg, fit_intercept):
+    first, second, total = _weighted_moments(X, weights)
+    total = np.maximum(total, 1e-300)
+    l2_reg = np.broadcast_to(l2_reg, (weights.shape[1],))
+    if fit_intercept:
+        mean = (first / total).T
+        variance = second.T - total[:, None] * mean**2
+    else:
+        mean = None
+        variance = second.T
+    variance = np.maximum(variance, 0.0) + l2_reg[:, None]
+    floor = 1e-12 * max(variance.max(), 1e-300)
+    scale = np.sqrt(np.maximum(variance, floor))
+    intercept_scale = np.sqrt(total) if fit_intercept else None
+    return DiagonalPreconditioner(scale, mean, intercept_scale)
+
+
+def build_preconditioner(X, weights, l2_reg, fit_intercept, kind="auto"):
+    """Preconditioner from curvature weights.
+
+    Parameters
+    ----------
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+    weights : ndarray of shape (n_samples, n_rows)
+        Curvature weights ``w_ik`` of each sample for each row.
+    l2_reg : float or ndarray of shape (n_rows,)
+        Penalty of each row.
+    fit_intercept : bool
+    kind : {"auto", "cholesky", "diagonal"}, default="auto"
+        "auto" picks Cholesky up to ``MAX_CHOLESKY_FEATURES`` features.
+
+    Returns
+    -------
+    preconditioner : CholeskyPreconditioner or DiagonalPreconditioner
+    """
+    if kind == "auto":
+        kind = "cholesky" if X.shape[1] <= MAX_CHOLESKY_FEATURES else "diagonal"
+    weights = np.asarray(weights, dtype=np.float64)
+    if kind == "cholesky":
+        return _cholesky_factors(X, weights, l2_reg, fit_intercept)
+    return _diagonal(X, weights, l2_reg, fit_intercept)
