@@ -152,33 +152,40 @@ class DiagonalPreconditioner:
         return out
 
 
+def _row_chunks(X):
+    """Float64 blocks of at most ``_CHUNK_ROWS`` rows of X (read-only use).
+
+    Blocks are views or small temporary copies: X is never copied whole.
+    """
+    for start in range(0, X.shape[0], _CHUNK_ROWS):
+        block = X[start : start + _CHUNK_ROWS]
+        if sp.issparse(block):
+            yield start, block.astype(np.float64, copy=False)
+        else:
+            yield start, np.asarray(block, dtype=np.float64)
+
+
 def _weighted_moments(X, weights):
     """``X^T W``, ``(X*X)^T W`` and ``sum W`` for weights of shape (n, m)."""
-    if sp.issparse(X):
-        first = np.asarray(X.T @ weights)
-        squared = X.copy()
-        squared.data = squared.data.astype(np.float64) ** 2
-        second = np.asarray(squared.T @ weights)
-    else:
-        first = np.zeros((X.shape[1], weights.shape[1]))
-        second = np.zeros_like(first)
-        for start in range(0, X.shape[0], _CHUNK_ROWS):
-            block = np.asarray(X[start : start + _CHUNK_ROWS], dtype=np.float64)
-            w = weights[start : start + _CHUNK_ROWS]
-            first += block.T @ w
-            second += (block * block).T @ w
+    first = np.zeros((X.shape[1], weights.shape[1]))
+    second = np.zeros_like(first)
+    for start, block in _row_chunks(X):
+        w = weights[start : start + block.shape[0]]
+        first += np.asarray(block.T @ w)
+        squared = block.power(2) if sp.issparse(block) else np.square(block)
+        second += np.asarray(squared.T @ w)
     return first, second, weights.sum(axis=0)
 
 
 def _weighted_gram(X, w):
     """``X^T diag(w) X`` in float64, formed in row chunks."""
-    if sp.issparse(X):
-        gram = (X.T @ sp.diags(w) @ X).toarray()
-        return np.asarray(gram, dtype=np.float64)
     gram = np.zeros((X.shape[1], X.shape[1]))
-    for start in range(0, X.shape[0], _CHUNK_ROWS):
-        block = np.asarray(X[start : start + _CHUNK_ROWS], dtype=np.float64)
-        gram += (block * w[start : start + _CHUNK_ROWS, None]).T @ block
+    for start, block in _row_chunks(X):
+        w_block = w[start : start + block.shape[0], None]
+        if sp.issparse(block):
+            gram += (block.T @ block.multiply(w_block).tocsr()).toarray()
+        else:
+            gram += block.T @ (block * w_block)
     return gram
 
 

@@ -27,6 +27,8 @@ def _as_float_array(a):
         return a
     if a.dtype.kind in "biu":
         return a.astype(np.float64)
+    if a.dtype.kind in "USVMm":
+        raise TypeError(f"expected an array of real numbers, got dtype {a.dtype}")
     try:
         return a.astype(np.float64)
     except (TypeError, ValueError) as exc:
@@ -149,7 +151,9 @@ def softmax(a, axis=-1):
     a = _as_float_array(a)
     shifted, _, finite = _shift_by_max(a, axis)
     np.exp(shifted, out=shifted)
-    shifted /= np.sum(shifted, axis=axis, keepdims=True)
+    # 0/0 or inf/inf only in rows with a non-finite maximum, replaced below.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shifted /= np.sum(shifted, axis=axis, keepdims=True)
     if not finite.all():
         # Undefined where the maximum is +inf or every entry is -inf (as scipy).
         shifted = np.where(finite, shifted, np.nan).astype(a.dtype, copy=False)
@@ -195,7 +199,9 @@ def log_softmax(a, axis=-1):
     a = _as_float_array(a)
     shifted, _, finite = _shift_by_max(a, axis)
     out = shifted.copy()
-    out -= _log_sum_exp_shifted(shifted, axis)
+    # inf - inf only in rows with a non-finite maximum, replaced below.
+    with np.errstate(invalid="ignore"):
+        out -= _log_sum_exp_shifted(shifted, axis)
     if not finite.all():
         # Rows with a non-finite maximum: a - logsumexp(a), as scipy does.
         lse = logsumexp(a, axis=axis, keepdims=True)

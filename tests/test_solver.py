@@ -1,0 +1,297 @@
+"""minimize_lbfgs on the losses of sksoftmax._loss."""
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.special
+from sklearn.datasets import load_digits, make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from sksoftmax import SoftmaxRegression
+from sksoftmax._loss import BinaryLoss, MultinomialLoss
+from sksoftmax._solver import minimize_lbfgs
+
+N_CLASSES = 3
+
+
+def _problem(seed=0, n_samples=150, n_features=5):
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=N_CLASSES,
+        n_clusters_per_class=1,
+        random_state=seed,
+    )
+    return StandardScaler().fit_transform(X), y
+
+
+def _loss(kind, X, y, C=1.0, fit_intercept=True, sample_weight=None):
+    """The loss at scikit-learn's solver scale: weights / sum, l2 = 1 / (C sum)."""
+    n = X.shape[0]
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, float)
+    total = s.sum()
+    l2 = 0.0 if np.isinf(C) else 1.0 / (C * total)
+    if kind == "multinomial":
+        return MultinomialLoss(X, y, s / total, N_CLASSES, l2, fit_intercept)
+    Y = (y[:, None] == np.arange(N_CLASSES)).astype(float)
+    return BinaryLoss(X, Y, s / total, l2, fit_intercept)
+
+
+def _row_grad_max(loss, coef):
+    """Largest |gradient| per row, recomputed from the loss (not the solver)."""
+    _, grad = loss.loss_gradient(coef)
+    row = np.abs(grad).max(axis=1)
+    return np.full_like(row, row.max()) if loss.coupled else row
+
+
+# -- convergence ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("precondition", [True, "cholesky", "diagonal", False])
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_converges_to_tolerance(kind, fit_intercept, sparse, precondition):
+    X, y = _problem(0)
+    s = np.random.default_rng(0).uniform(0.5, 2.0, X.shape[0])
+    Xin = sp.csr_matrix(X) if sparse else X
+    loss = _loss(kind, Xin, y, fit_intercept=fit_intercept, sample_weight=s)
+    tol, max_iter = 1e-6, 500
+    coef0 = np.zeros(loss.coef_shape)
+    result = minimize_lbfgs(
+        loss, coef0, tol=tol, max_iter=max_iter, precondition=precondition
+    )
+    n_rows = loss.coef_shape[0]
+    assert result.coef.shape == loss.coef_shape
+    assert result.coef.dtype == np.float64
+    assert result.converged.shape == (n_rows,) and result.converged.dtype == bool
+    assert result.converged.all()
+    assert result.n_iter.shape == (n_rows,)
+    assert np.issubdtype(result.n_iter.dtype, np.integer)
+    assert np.all((result.n_iter >= 1) & (result.n_iter <= max_iter))
+    independent = _row_grad_max(loss, result.coef)
+    assert np.all(independent <= tol)
+    np.testing.assert_allclose(result.grad_max, independent, rtol=1e-10, atol=1e-300)
+    np.testing.assert_allclose(result.value, loss.loss(result.coef), rtol=1e-12)
+    assert result.value < loss.loss(coef0)
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_solution_matches_sklearn(kind):
+    """The minimiser is scikit-learn's LogisticRegression(lbfgs) solution."""
+    X, y = _problem(1)
+    C = 0.7
+    loss = _loss(kind, X, y, C=C)
+    result = minimize_lbfgs(loss, np.zeros(loss.coef_shape), tol=1e-10, max_iter=500)
+    assert result.converged.all()
+    Z = X @ result.coef[:, :-1].T + result.coef[:, -1]
+    if kind == "multinomial":
+        ref = LogisticRegression(C=C, tol=1e-12, max_iter=10_000).fit(X, y)
+        np.testing.assert_allclose(
+            scipy.special.softmax(Z, axis=1), ref.predict_proba(X), atol=1e-6
+        )
+    else:
+        for k in range(N_CLASSES):
+            ref = LogisticRegression(C=C, tol=1e-12, max_iter=10_000)
+            ref.fit(X, (y == k).astype(int))
+            np.testing.assert_allclose(result.coef[k, :-1], ref.coef_[0], atol=1e-5)
+            np.testing.assert_allclose(result.coef[k, -1], ref.intercept_[0], atol=1e-5)
+
+
+def test_coupled_loss_shares_iterations_and_gradient():
+    X, y = _problem(2)
+    loss = _loss("multinomial", X, y)
+    result = minimize_lbfgs(loss, np.zeros(loss.coef_shape), tol=1e-5, max_iter=300)
+    assert loss.coupled
+    assert result.converged.all()
+    assert np.all(result.n_iter == result.n_iter[0])
+    _, grad = loss.loss_gradient(result.coef)
+    # Coupled: every row reports the largest entry of the whole gradient.
+    np.testing.assert_allclose(result.grad_max, np.abs(grad).max(), rtol=1e-10)
+
+
+def _easy_and_hard_binary():
+    """Output 0: penalised, noise target; output 1: nearly separable, barely
+    penalised, on badly scaled features. Returns (X, Y, weights, l2)."""
+    rng = np.random.default_rng(3)
+    n = 300
+    X = rng.normal(size=(n, 4)) * np.array([1.0, 10.0, 1.0, 0.1])
+    hard = (X @ np.array([1.0, 0.2, -1.0, 10.0]) + 0.3 * rng.normal(size=n)) > 0
+    Y = np.column_stack([rng.random(n) < 0.5, hard]).astype(float)
+    return X, Y, np.full(n, 1.0 / n), np.array([1.0, 1e-6])
+
+
+def test_uncoupled_rows_each_meet_tolerance():
+    X, Y, s, l2 = _easy_and_hard_binary()
+    loss = BinaryLoss(X, Y, s, l2, True)
+    tol = 1e-5
+    result = minimize_lbfgs(loss, np.zeros(loss.coef_shape), tol=tol, max_iter=1000)
+    assert not loss.coupled
+    assert result.converged.all()
+    _, grad = loss.loss_gradient(result.coef)
+    per_row = np.abs(grad).max(axis=1)
+    assert np.all(per_row <= tol)
+    # Uncoupled: each row reports its own gradient, not the overall maximum.
+    np.testing.assert_allclose(result.grad_max, per_row, rtol=1e-10, atol=1e-300)
+    # Each row's objective is minimal on its own: the separate fits agree.
+    for k in range(2):
+        single = BinaryLoss(X, Y[:, k : k + 1], s, l2[k], True)
+        alone = minimize_lbfgs(
+            single, np.zeros(single.coef_shape), tol=1e-10, max_iter=1000
+        )
+        np.testing.assert_allclose(
+            loss.loss_per_output(result.coef)[k], alone.value, rtol=1e-8
+        )
+
+
+def test_uncoupled_iteration_counts_can_differ():
+    """A row that starts at its optimum converges at iteration 0 and stays."""
+    X, Y, s, l2 = _easy_and_hard_binary()
+    loss = BinaryLoss(X, Y, s, l2, True)
+    easy_only = BinaryLoss(X, Y[:, :1], s, l2[0], True)
+    easy = minimize_lbfgs(easy_only, np.zeros((1, 5)), tol=1e-12, max_iter=500)
+    assert easy.converged.all()
+    coef0 = np.zeros(loss.coef_shape)
+    coef0[0] = easy.coef[0]
+    tol = 1e-6
+    result = minimize_lbfgs(loss, coef0, tol=tol, max_iter=1000)
+    assert result.converged.all()
+    assert np.all(_row_grad_max(loss, result.coef) <= tol)
+    assert result.n_iter[0] == 0
+    assert result.n_iter[1] > 0
+    # The same start for a coupled loss: all rows share the count.
+    X, y = _problem(4)
+    mloss = _loss("multinomial", X, y)
+    m0 = np.zeros(mloss.coef_shape)
+    mres = minimize_lbfgs(mloss, m0, tol=tol, max_iter=1000)
+    assert mres.n_iter.min() == mres.n_iter.max() > 0
+
+
+# -- refinement, iteration budget ----------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_refinement_reaches_much_smaller_gradient(kind):
+    X, y = _problem(5)
+    loss = _loss(kind, X, y)
+    tol = 1e-4
+    plain = minimize_lbfgs(
+        loss, np.zeros(loss.coef_shape), tol=tol, max_iter=500, refine=False
+    )
+    refined = minimize_lbfgs(loss, np.zeros(loss.coef_shape), tol=tol, max_iter=500)
+    assert plain.converged.all() and refined.converged.all()
+    g_plain = _row_grad_max(loss, plain.coef).max()
+    g_refined = _row_grad_max(loss, refined.coef).max()
+    assert g_plain <= tol
+    assert g_refined <= 1e-10
+    assert g_refined <= 1e-4 * g_plain
+    assert refined.value <= plain.value
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_max_iter_zero_returns_start(kind):
+    X, y = _problem(6)
+    loss = _loss(kind, X, y)
+    coef0 = np.random.default_rng(6).normal(size=loss.coef_shape)
+    saved = coef0.copy()
+    result = minimize_lbfgs(loss, coef0, tol=1e-4, max_iter=0)
+    np.testing.assert_array_equal(result.coef, saved)
+    assert not np.shares_memory(result.coef, coef0)
+    np.testing.assert_array_equal(result.n_iter, 0)
+    assert not result.converged.any()
+    np.testing.assert_allclose(result.grad_max, _row_grad_max(loss, saved), rtol=1e-12)
+    np.testing.assert_allclose(result.value, loss.loss(saved), rtol=1e-12)
+
+
+def _unscaled_digits():
+    return load_digits(return_X_y=True)
+
+
+def test_tiny_max_iter_does_not_converge():
+    X, y = _unscaled_digits()
+    n = X.shape[0]
+    loss = MultinomialLoss(X, y, np.full(n, 1.0 / n), 10, 1.0 / n, True)
+    result = minimize_lbfgs(loss, np.zeros(loss.coef_shape), tol=1e-4, max_iter=2)
+    assert not result.converged.any()
+    assert np.all(result.n_iter <= 2)
+    assert np.all(_row_grad_max(loss, result.coef) > 1e-4)
+
+
+@pytest.mark.parametrize("max_iter", [1, 2, 5, 13])
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_iterations_never_exceed_max_iter(kind, max_iter, capsys):
+    # Verbose prints one line per iteration (L-BFGS or Newton).
+    X, y = _problem(7)
+    loss = _loss(kind, X, y, C=1e4)
+    result = minimize_lbfgs(
+        loss, np.zeros(loss.coef_shape), tol=1e-14, max_iter=max_iter, verbose=1
+    )
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if "objective" in ln]
+    assert 1 <= len(lines) <= max_iter
+    assert np.all(result.n_iter <= max_iter)
+
+
+def test_estimator_warns_when_not_converged():
+    X, y = _unscaled_digits()
+    with pytest.warns(ConvergenceWarning) as record:
+        SoftmaxRegression(max_iter=2).fit(X, y)
+    messages = [
+        str(w.message) for w in record if issubclass(w.category, ConvergenceWarning)
+    ]
+    assert any("max_iter" in m and "StandardScaler" in m for m in messages)
+
+
+def test_estimator_does_not_warn_when_converged():
+    X, y = _problem(8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        SoftmaxRegression(max_iter=500).fit(X, y)
+
+
+# -- verbose, inputs ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_verbose_prints_objective(kind, capsys):
+    X, y = _problem(9)
+    loss = _loss(kind, X, y)
+    result = minimize_lbfgs(
+        loss, np.zeros(loss.coef_shape), tol=1e-6, max_iter=200, verbose=1
+    )
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip()]
+    assert lines and all("objective" in ln for ln in lines)
+    # The last printed objective is the returned value.
+    last = float(re.search(r"objective\s+(\S+)", lines[-1]).group(1))
+    np.testing.assert_allclose(last, result.value, rtol=1e-9)
+
+
+def test_silent_by_default(capsys):
+    X, y = _problem(9)
+    loss = _loss("multinomial", X, y)
+    minimize_lbfgs(loss, np.zeros(loss.coef_shape), tol=1e-6, max_iter=200)
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("precondition", [True, False])
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_starting_coef_and_data_not_modified(kind, precondition):
+    X, y = _problem(10)
+    X_saved, y_saved = X.copy(), y.copy()
+    loss = _loss(kind, X, y)
+    coef0 = np.random.default_rng(10).normal(size=loss.coef_shape)
+    saved = coef0.copy()
+    result = minimize_lbfgs(
+        loss, coef0, tol=1e-8, max_iter=300, precondition=precondition
+    )
+    np.testing.assert_array_equal(coef0, saved)
+    np.testing.assert_array_equal(X, X_saved)
+    np.testing.assert_array_equal(y, y_saved)
+    assert not np.shares_memory(result.coef, coef0)
+    assert result.converged.all()

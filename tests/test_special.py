@@ -1,0 +1,380 @@
+"""sksoftmax.special against scipy.special, extreme inputs and properties."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.special
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, arrays
+
+from sksoftmax.special import log_softmax, logsumexp, softmax
+
+EPS = np.finfo(np.float64).eps
+
+SHAPES_AXES = [
+    ((7,), 0),
+    ((7,), -1),
+    ((7,), None),
+    ((4, 5), 0),
+    ((4, 5), 1),
+    ((4, 5), -1),
+    ((4, 5), None),
+    ((2, 3, 4), 0),
+    ((2, 3, 4), 1),
+    ((2, 3, 4), -1),
+    ((2, 3, 4), (0, 2)),
+    ((2, 3, 4), None),
+]
+
+
+def _no_warnings(func, *args, **kwargs):
+    """Call ``func`` with every warning turned into an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return func(*args, **kwargs)
+
+
+def _scipy_quiet(func, *args, **kwargs):
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return func(*args, **kwargs)
+
+
+# -- agreement with scipy.special ---------------------------------------------
+
+
+@pytest.mark.parametrize("keepdims", [False, True])
+@pytest.mark.parametrize("shape, axis", SHAPES_AXES)
+def test_logsumexp_matches_scipy(shape, axis, keepdims):
+    a = np.random.default_rng(0).normal(scale=10.0, size=shape)
+    expected = scipy.special.logsumexp(a, axis=axis, keepdims=keepdims)
+    got = _no_warnings(logsumexp, a, axis=axis, keepdims=keepdims)
+    assert np.shape(got) == np.shape(expected)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("func", [softmax, log_softmax], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("shape, axis", SHAPES_AXES)
+def test_softmax_and_log_softmax_match_scipy(func, shape, axis):
+    a = np.random.default_rng(1).normal(scale=10.0, size=shape)
+    expected = getattr(scipy.special, func.__name__)(a, axis=axis)
+    got = _no_warnings(func, a, axis=axis)
+    assert got.shape == a.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+
+
+def test_default_axis_is_last():
+    a = np.random.default_rng(2).normal(size=(3, 4))
+    np.testing.assert_allclose(
+        softmax(a), scipy.special.softmax(a, axis=-1), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        log_softmax(a), scipy.special.log_softmax(a, axis=-1), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        logsumexp(a), scipy.special.logsumexp(a, axis=-1), rtol=1e-12
+    )
+
+
+# -- dtypes ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "func", [softmax, log_softmax, logsumexp], ids=lambda f: f.__name__
+)
+def test_float32_stays_float32(func):
+    a = np.random.default_rng(3).normal(size=(4, 5)).astype(np.float32)
+    got = func(a)
+    assert got.dtype == np.float32
+    expected = getattr(scipy.special, func.__name__)(a.astype(np.float64), axis=-1)
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "func", [softmax, log_softmax, logsumexp], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize("dtype", [np.int8, np.int32, np.int64, np.uint16, bool])
+def test_integer_input_gives_float64(func, dtype):
+    a = np.array([[0, 1, 1], [1, 0, 0]], dtype=dtype)
+    got = func(a)
+    assert got.dtype == np.float64
+    expected = getattr(scipy.special, func.__name__)(a.astype(np.float64), axis=-1)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_list_input():
+    np.testing.assert_allclose(
+        softmax([1.0, 2.0, 3.0]), scipy.special.softmax([1.0, 2.0, 3.0]), rtol=1e-12
+    )
+
+
+# -- extreme finite inputs -------------------------------------------------------
+
+
+def test_notes_case_large_positive():
+    x = np.array([1000.0, 500.0, 500.0])
+    tiny = np.exp(-500.0)  # 7e-218, a normal float64
+    p = _no_warnings(softmax, x)
+    np.testing.assert_allclose(p, [1.0, tiny, tiny], rtol=1e-13, atol=0)
+    lse = _no_warnings(logsumexp, x)
+    assert lse == 1000.0  # 1000 + log(1 + 2e-218)
+    lp = _no_warnings(log_softmax, x)
+    assert np.all(np.isfinite(lp))
+    np.testing.assert_allclose(lp, x - lse, rtol=1e-15, atol=0)
+    np.testing.assert_allclose(lp, [0.0, -500.0, -500.0], rtol=1e-15, atol=0)
+
+
+def test_notes_case_large_negative():
+    x = np.array([-1000.0, -1000.0, -1000.0])
+    p = _no_warnings(softmax, x)
+    np.testing.assert_allclose(p, [1 / 3] * 3, rtol=1e-15, atol=0)
+    lse = _no_warnings(logsumexp, x)
+    np.testing.assert_allclose(lse, -1000.0 + np.log(3.0), rtol=1e-15)
+    lp = _no_warnings(log_softmax, x)
+    assert np.all(np.isfinite(lp))
+    np.testing.assert_allclose(lp, x - lse, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(lp, [-np.log(3.0)] * 3, rtol=1e-13, atol=0)
+
+
+def test_plus_minus_1e308():
+    x = np.array([1e308, -1e308])
+    np.testing.assert_array_equal(_no_warnings(softmax, x), [1.0, 0.0])
+    assert _no_warnings(logsumexp, x) == 1e308
+    lp = _no_warnings(log_softmax, x)
+    # The true value of the second entry, -2e308, is below the most negative
+    # float, so -inf is the correctly rounded result (documented).
+    np.testing.assert_array_equal(lp, [0.0, -np.inf])
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        [1e308, 1e308],
+        [-1e308, -1e308, -1e308],
+        [1.7e308, 1.6e308, -1e300],
+        [-1.7e308, -1.7e308 + 1e293, -1.6e308],
+        [1e300, 1e300 - 1e285, 1e300 + 2e285],
+        [5e307, -5e307, 0.0],
+    ],
+)
+def test_huge_finite_inputs_finite_and_correct(x):
+    x = np.array(x)
+    p = _no_warnings(softmax, x)
+    lp = _no_warnings(log_softmax, x)
+    lse = _no_warnings(logsumexp, x)
+    assert np.all(np.isfinite(p)) and np.all(np.isfinite(lp)) and np.isfinite(lse)
+    # Independent reference: exact shift by the maximum, in Python floats.
+    c = max(x)
+    rel = x - c
+    expected_p = np.exp(rel) / np.exp(rel).sum()
+    np.testing.assert_allclose(p, expected_p, rtol=1e-14, atol=0)
+    np.testing.assert_allclose(lse, c + np.log(np.exp(rel).sum()), rtol=1e-14)
+    np.testing.assert_allclose(lp, rel - np.log(np.exp(rel).sum()), rtol=1e-14)
+    np.testing.assert_allclose(p.sum(), 1.0, rtol=1e-15)
+
+
+@pytest.mark.parametrize("func", [softmax, log_softmax], ids=lambda f: f.__name__)
+def test_huge_float32_inputs(func):
+    x = np.array([[3e38, -3e38, 1e38], [-3e38, -3e38, -3e38]], dtype=np.float32)
+    got = _no_warnings(func, x)
+    assert got.dtype == np.float32
+    lse = _no_warnings(logsumexp, x)
+    assert np.all(np.isfinite(lse))
+    if func is softmax:
+        np.testing.assert_allclose(got, [[1, 0, 0], [1 / 3] * 3], rtol=1e-6, atol=0)
+    else:
+        assert got[0, 0] == 0 and np.all(np.isfinite(got[1]))
+        np.testing.assert_allclose(got[1], -np.log(3.0), rtol=1e-6)
+
+
+def test_log_softmax_far_below_smallest_probability():
+    x = np.array([0.0, -1000.0, -1e5])
+    lp = _no_warnings(log_softmax, x)
+    np.testing.assert_allclose(lp, x, rtol=1e-15, atol=0)
+
+
+# -- non-finite inputs ------------------------------------------------------------
+
+NONFINITE_ROWS = [
+    [np.inf, 0.0, 1.0],
+    [-np.inf, -np.inf, -np.inf],
+    [np.inf, -np.inf, 0.0],
+    [-np.inf, 1.0, 2.0],
+    [np.inf, np.inf, 0.0],
+    [-np.inf, np.inf, 1.0],
+]
+
+
+@pytest.mark.parametrize(
+    "func", [softmax, log_softmax, logsumexp], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize("row", NONFINITE_ROWS)
+def test_nonfinite_rows_match_scipy(func, row):
+    x = np.array([row, [0.5, -1.0, 2.0]])
+    expected = _scipy_quiet(getattr(scipy.special, func.__name__), x, axis=-1)
+    got = _scipy_quiet(func, x)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "func", [softmax, log_softmax, logsumexp], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize("row", NONFINITE_ROWS)
+def test_nonfinite_rows_emit_no_warning(func, row):
+    """BUG (softmax, log_softmax): +inf / all -inf rows emit RuntimeWarning."""
+    x = np.array([row, [0.5, -1.0, 2.0]])
+    _no_warnings(func, x)
+
+
+@pytest.mark.parametrize("func", [softmax, log_softmax], ids=lambda f: f.__name__)
+def test_nonfinite_along_axis0_match_scipy(func):
+    x = np.array([[-np.inf, 1.0, np.inf], [-np.inf, -np.inf, 0.0]])
+    expected = _scipy_quiet(getattr(scipy.special, func.__name__), x, axis=0)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        got = func(x, axis=0)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, equal_nan=True)
+
+
+# -- bad input -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "func", [softmax, log_softmax, logsumexp], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.array([1.0 + 1j, 2.0]),
+        np.array([1.0, 2.0], dtype=np.complex64),
+        [1j, 0j],
+    ],
+    ids=["complex128", "complex64", "complex-list"],
+)
+def test_complex_input_raises_type_error(func, bad):
+    with pytest.raises(TypeError):
+        func(bad)
+
+
+@pytest.mark.parametrize(
+    "func", [softmax, log_softmax, logsumexp], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize(
+    "bad",
+    [["a", "b"], np.array(["x", "yy"]), ["1.0", "2.0"], np.array([b"1", b"2"])],
+    ids=["letters", "unicode-array", "numeric-strings", "numeric-bytes"],
+)
+def test_string_input_raises_type_error(func, bad):
+    """BUG for numeric strings: ``_as_float_array`` parses them as numbers."""
+    with pytest.raises(TypeError):
+        func(bad)
+
+
+# -- properties (hypothesis) -------------------------------------------------------
+
+wide_arrays = arrays(
+    np.float64,
+    array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=8),
+    elements=st.floats(-1e300, 1e300, allow_nan=False, allow_infinity=False),
+)
+
+
+def _row_scale(x):
+    """Absolute rounding slack per row: a few ulps of the largest magnitude."""
+    return 8 * EPS * (np.abs(x).max(axis=-1, keepdims=True) + np.log(x.shape[-1]) + 1)
+
+
+@settings(deadline=None, max_examples=60)
+@given(wide_arrays)
+def test_property_rows_sum_to_one(x):
+    original = x.copy()
+    p = _no_warnings(softmax, x)
+    assert np.all(np.isfinite(p)) and np.all(p >= 0)
+    np.testing.assert_allclose(p.sum(axis=-1), 1.0, rtol=1e-12)
+    if x.ndim == 2:
+        p0 = _no_warnings(softmax, x, axis=0)
+        np.testing.assert_allclose(p0.sum(axis=0), 1.0, rtol=1e-12)
+    np.testing.assert_array_equal(x, original)
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    arrays(
+        np.int64,
+        array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=8),
+        elements=st.integers(-(2**40), 2**40),
+    ),
+    st.integers(-(2**30), 2**30),
+)
+def test_property_shift_invariance(k, m):
+    # Dyadic values with 10 fractional bits: x + c and every shift by the
+    # maximum are exact, so the shifted input has exactly the same softmax.
+    x = k * 2.0**-10
+    c = m * 2.0**-10
+    expected = _no_warnings(softmax, x)
+    np.testing.assert_allclose(_no_warnings(softmax, x + c), expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        _no_warnings(log_softmax, x + c),
+        _no_warnings(log_softmax, x),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        _no_warnings(logsumexp, x + c), _no_warnings(logsumexp, x) + c, rtol=1e-12
+    )
+
+
+@settings(deadline=None, max_examples=60)
+@given(wide_arrays)
+def test_property_logsumexp_is_a_smooth_maximum(x):
+    original = x.copy()
+    lse = _no_warnings(logsumexp, x, keepdims=True)
+    assert np.all(np.isfinite(lse))
+    xmax = x.max(axis=-1, keepdims=True)
+    n = x.shape[-1]
+    slack = _row_scale(x)
+    assert np.all(xmax - slack <= lse)
+    assert np.all(lse <= xmax + np.log(n) + slack)
+    np.testing.assert_array_equal(x, original)
+
+
+@settings(deadline=None, max_examples=60)
+@given(wide_arrays)
+def test_property_log_softmax_is_x_minus_logsumexp(x):
+    original = x.copy()
+    lp = _no_warnings(log_softmax, x)
+    assert np.all(np.isfinite(lp))
+    expected = x - _no_warnings(logsumexp, x, keepdims=True)
+    assert np.all(np.abs(lp - expected) <= 1e-12 * np.abs(expected) + _row_scale(x))
+    np.testing.assert_array_equal(x, original)
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    arrays(
+        np.float64,
+        array_shapes(min_dims=1, max_dims=2, min_side=1, max_side=8),
+        elements=st.floats(-700, 700, allow_nan=False, allow_infinity=False),
+    )
+)
+def test_property_matches_scipy_moderate_range(x):
+    np.testing.assert_allclose(
+        softmax(x), scipy.special.softmax(x, axis=-1), rtol=1e-12, atol=1e-300
+    )
+    np.testing.assert_allclose(
+        logsumexp(x), scipy.special.logsumexp(x, axis=-1), rtol=1e-12, atol=1e-13
+    )
+
+
+@pytest.mark.parametrize(
+    "func", [softmax, log_softmax, logsumexp], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_input_not_modified(func, dtype):
+    x = np.random.default_rng(4).normal(scale=100.0, size=(5, 6)).astype(dtype)
+    original = x.copy()
+    func(x)
+    func(x, axis=0)
+    np.testing.assert_array_equal(x, original)
