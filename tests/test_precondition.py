@@ -1,0 +1,115 @@
+"""Preconditioners: exact variable changes that whiten the Hessian blocks."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import approx_fprime
+from sklearn.datasets import load_digits, make_classification
+
+from sksoftmax import OneVsRestLogistic, SoftmaxRegression
+from sksoftmax._loss import BinaryLoss, MultinomialLoss
+from sksoftmax._precondition import build_preconditioner
+
+
+def _problem(sparse, fit_intercept, rng):
+    X = rng.normal(size=(60, 5)) * np.array([1.0, 10.0, 0.1, 3.0, 1.0]) + 2.0
+    if sparse:
+        X[rng.random(X.shape) < 0.5] = 0.0
+        X = sp.csr_matrix(X)
+    y = rng.integers(0, 3, size=60)
+    s = rng.uniform(0.5, 2.0, size=60)
+    loss = MultinomialLoss(X, y, s / s.sum(), 3, 0.01, fit_intercept)
+    coef = rng.normal(size=loss.coef_shape) * 0.3
+    return loss, coef
+
+
+@pytest.mark.parametrize("kind", ["cholesky", "diagonal"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_round_trip_and_chain_rule(kind, sparse, fit_intercept):
+    rng = np.random.default_rng(0)
+    loss, coef = _problem(sparse, fit_intercept, rng)
+    pre = build_preconditioner(
+        loss.X, loss.curvature_weights(coef), loss.l2_reg, fit_intercept, kind=kind
+    )
+    V = pre.from_coef(coef)
+    np.testing.assert_allclose(pre.to_coef(V), coef, rtol=1e-10, atol=1e-12)
+
+    def f_of_v(v):
+        return loss.loss(pre.to_coef(v.reshape(coef.shape)))
+
+    _, grad = loss.loss_gradient(coef)
+    numeric = approx_fprime(V.ravel(), f_of_v, 1e-7)
+    np.testing.assert_allclose(
+        pre.gradient_to_v(grad).ravel(), numeric, rtol=1e-4, atol=1e-7
+    )
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_cholesky_whitens_the_diagonal_hessian_blocks(fit_intercept):
+    rng = np.random.default_rng(1)
+    loss, coef = _problem(False, fit_intercept, rng)
+    pre = build_preconditioner(
+        loss.X, loss.curvature_weights(coef), loss.l2_reg, fit_intercept, "cholesky"
+    )
+    K, p = coef.shape
+    H = loss.hessian(coef).reshape(K, p, K, p)
+    for k in range(K):
+        # M_k^T H_kk M_k with M_k = L_k^{-T}: columns of M_k are to_coef of
+        # unit vectors placed in row k.
+        M = np.empty((p, p))
+        for j in range(p):
+            V = np.zeros((K, p))
+            V[k, j] = 1.0
+            M[:, j] = pre.to_coef(V)[k]
+        np.testing.assert_allclose(M.T @ H[k, :, k, :] @ M, np.eye(p), atol=1e-6)
+
+
+def test_shared_factor_at_zero_matches_per_row_factors():
+    rng = np.random.default_rng(2)
+    loss, _ = _problem(False, True, rng)
+    zero = np.zeros(loss.coef_shape)
+    weights = loss.curvature_weights(zero)
+    shared = build_preconditioner(loss.X, weights, loss.l2_reg, True, "cholesky")
+    assert shared.factors.shape[0] == 1  # proportional weights -> one factor
+    # Break the proportionality by a rounding-level change in one column.
+    perturbed = weights.copy()
+    perturbed[0, 1] *= 1 + 1e-6
+    separate = build_preconditioner(loss.X, perturbed, loss.l2_reg, True, "cholesky")
+    assert separate.factors.shape[0] == 3
+    np.testing.assert_allclose(separate.factors[0], shared.factors[0], rtol=1e-5)
+
+
+def test_binary_loss_rows_with_different_penalties():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(50, 4))
+    Y = (rng.random((50, 2)) < 0.4).astype(float)
+    loss = BinaryLoss(X, Y, np.full(50, 1 / 50), np.array([0.1, 0.01]), True)
+    coef = np.zeros(loss.coef_shape)
+    pre = build_preconditioner(X, loss.curvature_weights(coef), loss.l2_reg, True)
+    H = loss.hessian_blocks(coef)
+    for k in range(2):
+        L = pre.factors[min(k, pre.factors.shape[0] - 1)]
+        np.testing.assert_allclose(L @ L.T, H[k], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("Estimator", [SoftmaxRegression, OneVsRestLogistic])
+def test_preconditioning_changes_iterations_not_the_model(Estimator):
+    X, y = load_digits(return_X_y=True)  # raw, badly scaled features
+    X, y = X[:600], y[:600]
+    plain = Estimator(C=1.0, tol=1e-8, precondition=False, max_iter=20_000).fit(X, y)
+    fast = Estimator(C=1.0, tol=1e-8).fit(X, y)
+    np.testing.assert_allclose(fast.predict_proba(X), plain.predict_proba(X), atol=1e-5)
+    assert fast.n_iter_.max() < plain.n_iter_.max()
+
+
+def test_wide_sparse_problem_uses_diagonal_and_matches_plain():
+    X, y = make_classification(
+        n_samples=300, n_features=40, n_informative=10, n_classes=3, random_state=0
+    )
+    X = sp.csr_matrix(np.where(np.abs(X) > 1.0, X, 0.0))
+    model = SoftmaxRegression(tol=1e-8).fit(X, y)
+    plain = SoftmaxRegression(tol=1e-8, precondition=False).fit(X, y)
+    np.testing.assert_allclose(model.coef_, plain.coef_, atol=1e-5)
+    pre = build_preconditioner(X, np.ones((300, 3)), 0.1, True, kind="diagonal")
+    assert pre.scale.shape == (3, 40)
