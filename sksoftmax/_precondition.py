@@ -240,7 +240,8 @@ def _cholesky_factors(X, weights, l2_reg, fit_intercept):
         H[np.diag_indices(p)] += 1e-10 * max(np.trace(H) / p, 1e-300) + 1e-300
         factors.append(np.linalg.cholesky(H))
     factors = np.stack(factors)
-    if columns.shape[1] == 1 and n_rows > 1 and not np.all(multiples == multiples[0]):
+    identical = np.allclose(multiples, multiples[0], rtol=1e-12, atol=0)
+    if columns.shape[1] == 1 and n_rows > 1 and not identical:
         # Rows differ only by a scalar: their factors are scaled copies.
         relative = np.sqrt(multiples / multiples[0])
         factors = factors * relative[:, None, None]

@@ -11,7 +11,7 @@ generator                      labels       model
 :func:`make_music_tags`        overlapping  :class:`~sksoftmax.OneVsRestLogistic`
 :func:`make_scenes`            exclusive    :class:`~sksoftmax.SoftmaxRegression`
 :func:`make_scene_attributes`  overlapping  :class:`~sksoftmax.OneVsRestLogistic`
-=============================  ===========  ==================================
+=============================  ===========  =====================================
 
 Each data set comes from a small latent model, written out in its ``DESCR``:
 a few hidden factors (energy, acousticness, ... for songs; openness,
@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from scipy.special import expit, logit
 from sklearn.utils import Bunch, check_random_state
 
@@ -368,6 +369,13 @@ def _check_fraction(value, name):
     return float(value)
 
 
+def _check_random_state(random_state):
+    try:
+        return check_random_state(random_state)
+    except ValueError as exc:
+        raise ValueError(f"random_state: {exc}") from exc
+
+
 def _exact_counts(n_samples, shares):
     """Split ``n_samples`` by ``shares`` (largest remainder), summing exactly."""
     quotas = n_samples * np.asarray(shares, dtype=float) / np.sum(shares)
@@ -403,26 +411,30 @@ def _observe(z, features, factors, rng):
     return X
 
 
-def _bunch(X, target, feature_names, target_names, descr, target_label, as_frame):
-    """Package the arrays as scikit-learn's loaders do."""
-    feature_names = list(feature_names)
-    target_names = np.asarray(target_names)
+def _package(
+    X, target, *, features, target_names, target_label, descr, as_frame, return_X_y
+):
+    """Return the arrays as scikit-learn's loaders do.
+
+    ``target_label`` names the Series of a 1-D target when ``as_frame``.
+    """
+    feature_names = [f.name for f in features]
     frame = None
     if as_frame:
-        import pandas as pd
-
         X = pd.DataFrame(X, columns=feature_names)
         if target.ndim == 1:
             target = pd.Series(target, name=target_label)
         else:
             target = pd.DataFrame(target, columns=list(target_names))
         frame = pd.concat([X, target], axis=1)
+    if return_X_y:
+        return X, target
     return Bunch(
         data=X,
         target=target,
         frame=frame,
         feature_names=feature_names,
-        target_names=target_names,
+        target_names=np.asarray(target_names),
         DESCR=descr,
     )
 
@@ -463,13 +475,6 @@ _FEATURE_MODEL = (
     "quantities, and 'logit' gives expit(logit(centre) + spread*s) for "
     "fractions in (0, 1)."
 )
-
-
-def _finish(X, target, spec, as_frame, return_X_y):
-    bunch = _bunch(X, target, *spec, as_frame=as_frame)
-    if return_X_y:
-        return bunch.data, bunch.target
-    return bunch
 
 
 def _exclusive_sample(n_samples, shares, means, spreads, factors, features, rng):
@@ -549,12 +554,13 @@ def make_music_genres(
     first, with exact counts in the shares classical 0.2, country 0.25, rock
     0.35, jazz 0.2 of the songs that have a genre; then
     ``z ~ N(mean of the genre, I)``, and for "other" songs
-    ``z ~ N(0, 1.6^2 I)``, a diffuse cloud overlapping every genre. Each
+    ``z ~ N(0, 1.5^2 I)``, a diffuse cloud overlapping every genre. Each
     feature is a fixed linear combination of ``z`` plus its own Gaussian
     noise, passed through a linear, log or logit transform to give it
-    realistic units. Because one class moves all factors at once and the
-    genres share one covariance, a softmax over the genres is close to the
-    Bayes-optimal model. ``DESCR`` lists every number.
+    realistic units. Because the class of a song moves all factors at once
+    and the four genres share one covariance, a softmax over the classes is
+    close to the Bayes-optimal model; the diffuse "other" class keeps the
+    task from being easy. ``DESCR`` lists every number.
 
     Examples
     --------
@@ -575,7 +581,7 @@ def make_music_genres(
     other_fraction = _check_fraction(other_fraction, "other_fraction")
     as_frame = _check_bool(as_frame, "as_frame")
     return_X_y = _check_bool(return_X_y, "return_X_y")
-    rng = check_random_state(random_state)
+    rng = _check_random_state(random_state)
 
     names = list(_GENRES)
     shares = [(1 - other_fraction) * share for share in _GENRE_SHARES]
@@ -613,9 +619,16 @@ def make_music_genres(
         _MUSIC_FEATURES,
         _MUSIC_FACTORS,
     )
-    feature_names = [f.name for f in _MUSIC_FEATURES]
-    spec = (feature_names, names, descr, "genre")
-    return _finish(X, y.astype(np.int64), spec, as_frame, return_X_y)
+    return _package(
+        X,
+        y.astype(np.int64),
+        features=_MUSIC_FEATURES,
+        target_names=names,
+        target_label="genre",
+        descr=descr,
+        as_frame=as_frame,
+        return_X_y=return_X_y,
+    )
 
 
 def make_music_tags(
@@ -680,7 +693,7 @@ def make_music_tags(
     n_samples = _check_n_samples(n_samples)
     as_frame = _check_bool(as_frame, "as_frame")
     return_X_y = _check_bool(return_X_y, "return_X_y")
-    rng = check_random_state(random_state)
+    rng = _check_random_state(random_state)
     X, Y = _overlapping_sample(
         n_samples,
         _TAG_RATES,
@@ -709,9 +722,16 @@ def make_music_tags(
         _MUSIC_FEATURES,
         _MUSIC_FACTORS,
     )
-    feature_names = [f.name for f in _MUSIC_FEATURES]
-    spec = (feature_names, _TAGS, descr, None)
-    return _finish(X, Y, spec, as_frame, return_X_y)
+    return _package(
+        X,
+        Y,
+        features=_MUSIC_FEATURES,
+        target_names=_TAGS,
+        target_label=None,
+        descr=descr,
+        as_frame=as_frame,
+        return_X_y=return_X_y,
+    )
 
 
 def make_scenes(n_samples=1000, *, random_state=None, as_frame=False, return_X_y=False):
@@ -773,7 +793,7 @@ def make_scenes(n_samples=1000, *, random_state=None, as_frame=False, return_X_y
     n_samples = _check_n_samples(n_samples)
     as_frame = _check_bool(as_frame, "as_frame")
     return_X_y = _check_bool(return_X_y, "return_X_y")
-    rng = check_random_state(random_state)
+    rng = _check_random_state(random_state)
     X, y = _exclusive_sample(
         n_samples,
         _SCENE_SHARES,
@@ -802,9 +822,16 @@ def make_scenes(n_samples=1000, *, random_state=None, as_frame=False, return_X_y
         _SCENE_FEATURES,
         _SCENE_FACTORS,
     )
-    feature_names = [f.name for f in _SCENE_FEATURES]
-    spec = (feature_names, _SCENES, descr, "scene")
-    return _finish(X, y.astype(np.int64), spec, as_frame, return_X_y)
+    return _package(
+        X,
+        y.astype(np.int64),
+        features=_SCENE_FEATURES,
+        target_names=_SCENES,
+        target_label="scene",
+        descr=descr,
+        as_frame=as_frame,
+        return_X_y=return_X_y,
+    )
 
 
 def make_scene_attributes(
@@ -868,7 +895,7 @@ def make_scene_attributes(
     n_samples = _check_n_samples(n_samples)
     as_frame = _check_bool(as_frame, "as_frame")
     return_X_y = _check_bool(return_X_y, "return_X_y")
-    rng = check_random_state(random_state)
+    rng = _check_random_state(random_state)
     X, Y = _overlapping_sample(
         n_samples,
         _ATTRIBUTE_RATES,
@@ -900,6 +927,13 @@ def make_scene_attributes(
         _SCENE_FEATURES,
         _SCENE_FACTORS,
     )
-    feature_names = [f.name for f in _SCENE_FEATURES]
-    spec = (feature_names, _ATTRIBUTES, descr, None)
-    return _finish(X, Y, spec, as_frame, return_X_y)
+    return _package(
+        X,
+        Y,
+        features=_SCENE_FEATURES,
+        target_names=_ATTRIBUTES,
+        target_label=None,
+        descr=descr,
+        as_frame=as_frame,
+        return_X_y=return_X_y,
+    )
