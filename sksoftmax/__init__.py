@@ -6,9 +6,19 @@ label). Both minimise scikit-learn's objective with a numerically stable
 loss, and :mod:`sksoftmax.special` has the stable building blocks.
 """
 
+from . import datasets
+from ._inspect import LabelReport, inspect_labels, to_exclusive
 from ._ovr import OneVsRestLogistic
 from ._softmax import SoftmaxRegression
 
 __version__ = "0.1.0"
 
-__all__ = ["OneVsRestLogistic", "SoftmaxRegression", "__version__"]
+__all__ = [
+    "LabelReport",
+    "OneVsRestLogistic",
+    "SoftmaxRegression",
+    "__version__",
+    "datasets",
+    "inspect_labels",
+    "to_exclusive",
+]

@@ -7,6 +7,7 @@ table; :func:`plot_comparison` draws it; :func:`parse_example_args` and
 """
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -118,8 +119,9 @@ def _fit(model, X, y):
     return time.perf_counter() - start
 
 
-def _exclusive_fold(models, X, y, train, test, classes):
+def _exclusive_fold(models, X, y, train, test):
     """Both models on 1-D class labels."""
+    classes = np.unique(y)
     y_true = np.searchsorted(classes, y[test])
     rows = {}
     for name, model in models.items():
@@ -224,29 +226,23 @@ def compare_models(X, y, *, n_splits=5, C=1.0, random_state=0):
     X = np.asarray(X, dtype=float)
     y = np.asarray(y)
     if y.ndim == 1:
-        models = {SOFTMAX: SoftmaxRegression(C), OVR: OneVsRestLogistic(C)}
-        classes = np.unique(y)
-        folds = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
-
-        def run_fold(train, test):
-            return _exclusive_fold(models, X, y, train, test, classes)
-
+        estimators = {SOFTMAX: SoftmaxRegression, OVR: OneVsRestLogistic}
+        splitter = StratifiedKFold(n_splits, shuffle=True, random_state=random_state)
+        run_fold = _exclusive_fold
     elif y.ndim == 2:
-        models = {SOFTMAX_FORCED: SoftmaxRegression(C), OVR: OneVsRestLogistic(C)}
-        folds = KFold(n_splits, shuffle=True, random_state=random_state)
-
-        def run_fold(train, test):
-            return _overlapping_fold(models, X, y, train, test)
-
+        estimators = {SOFTMAX_FORCED: SoftmaxRegression, OVR: OneVsRestLogistic}
+        splitter = KFold(n_splits, shuffle=True, random_state=random_state)
+        run_fold = _overlapping_fold
     else:
         raise ValueError(f"y must be 1-D or 2-D; got {y.ndim} dimensions.")
     models = {
-        name: make_pipeline(StandardScaler(), model) for name, model in models.items()
+        name: make_pipeline(StandardScaler(), estimator(C))
+        for name, estimator in estimators.items()
     }
     records = [
         {"model": name, **scores}
-        for train, test in folds.split(X, y if y.ndim == 1 else None)
-        for name, scores in run_fold(train, test).items()
+        for train, test in splitter.split(X, y if y.ndim == 1 else None)
+        for name, scores in run_fold(models, X, y, train, test).items()
     ]
     table = pd.DataFrame.from_records(records).groupby("model", sort=False).mean()
     return table[list(METRICS)]
@@ -327,21 +323,25 @@ def plot_comparison(table, title=None):
     return fig
 
 
-def parse_example_args(description, argv=None):
+def parse_example_args(description, figure, argv=None):
     """The command line every example script shares.
 
     Parameters
     ----------
     description : str
         Help text (the script's docstring).
+    figure : str
+        File name of the figure, saved by default next to the script (the
+        directory of ``sys.argv[0]``), or in the working directory when
+        ``sys.argv[0]`` is not a script, as under sphinx-gallery.
     argv : list of str, default=None
         Arguments; ``sys.argv[1:]`` when None.
 
     Returns
     -------
     args : argparse.Namespace
-        ``quick`` (small sizes, for tests), ``no_plot`` and ``output`` (where
-        to save the PNG, or None for the default).
+        ``quick`` (small sizes, for tests), ``no_plot`` and ``output``
+        (where to save the PNG).
     """
     parser = argparse.ArgumentParser(
         description=description, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -350,15 +350,20 @@ def parse_example_args(description, argv=None):
         "--quick", action="store_true", help="small data for a fast run (tests)"
     )
     parser.add_argument(
-        "--no-plot", action="store_true", help="print the table only, no figure"
+        "--no-plot", action="store_true", help="print the results only, no figure"
     )
     parser.add_argument(
         "--output",
         type=Path,
         default=None,
-        help="where to save the figure (default: next to the script, as .png)",
+        help=f"where to save the figure (default: {figure} next to the script)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.output is None:
+        script = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path()
+        folder = script.parent if script.suffix == ".py" else Path()
+        args.output = folder / figure
+    return args
 
 
 def save_figure(fig, output):

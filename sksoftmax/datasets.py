@@ -376,6 +376,16 @@ def _check_random_state(random_state):
         raise ValueError(f"random_state: {exc}") from exc
 
 
+def _check_common(n_samples, random_state, as_frame, return_X_y):
+    """Validate the arguments every generator shares."""
+    return (
+        _check_n_samples(n_samples),
+        _check_random_state(random_state),
+        _check_bool(as_frame, "as_frame"),
+        _check_bool(return_X_y, "return_X_y"),
+    )
+
+
 def _exact_counts(n_samples, shares):
     """Split ``n_samples`` by ``shares`` (largest remainder), summing exactly."""
     quotas = n_samples * np.asarray(shares, dtype=float) / np.sum(shares)
@@ -485,7 +495,7 @@ def _exclusive_sample(n_samples, shares, means, spreads, factors, features, rng)
     y = _shuffled_classes(n_samples, shares, rng)
     noise = rng.standard_normal((n_samples, len(factors)))
     z = np.asarray(means, dtype=float)[y] + np.asarray(spreads)[y, None] * noise
-    return _observe(z, features, factors, rng), y
+    return _observe(z, features, factors, rng), y.astype(np.int64)
 
 
 def _overlapping_sample(n_samples, rates, signatures, spread, factors, features, rng):
@@ -577,11 +587,10 @@ def make_music_genres(
     >>> sorted(set(y.tolist()))
     [0, 1, 2, 3]
     """
-    n_samples = _check_n_samples(n_samples)
+    n_samples, rng, as_frame, return_X_y = _check_common(
+        n_samples, random_state, as_frame, return_X_y
+    )
     other_fraction = _check_fraction(other_fraction, "other_fraction")
-    as_frame = _check_bool(as_frame, "as_frame")
-    return_X_y = _check_bool(return_X_y, "return_X_y")
-    rng = _check_random_state(random_state)
 
     names = list(_GENRES)
     shares = [(1 - other_fraction) * share for share in _GENRE_SHARES]
@@ -621,7 +630,7 @@ def make_music_genres(
     )
     return _package(
         X,
-        y.astype(np.int64),
+        y,
         features=_MUSIC_FEATURES,
         target_names=names,
         target_label="genre",
@@ -690,10 +699,9 @@ def make_music_tags(
     >>> bool((songs.target.sum(axis=1) >= 2).any())
     True
     """
-    n_samples = _check_n_samples(n_samples)
-    as_frame = _check_bool(as_frame, "as_frame")
-    return_X_y = _check_bool(return_X_y, "return_X_y")
-    rng = _check_random_state(random_state)
+    n_samples, rng, as_frame, return_X_y = _check_common(
+        n_samples, random_state, as_frame, return_X_y
+    )
     X, Y = _overlapping_sample(
         n_samples,
         _TAG_RATES,
@@ -790,10 +798,9 @@ def make_scenes(n_samples=1000, *, random_state=None, as_frame=False, return_X_y
     >>> photos.frame.columns[-1]
     'scene'
     """
-    n_samples = _check_n_samples(n_samples)
-    as_frame = _check_bool(as_frame, "as_frame")
-    return_X_y = _check_bool(return_X_y, "return_X_y")
-    rng = _check_random_state(random_state)
+    n_samples, rng, as_frame, return_X_y = _check_common(
+        n_samples, random_state, as_frame, return_X_y
+    )
     X, y = _exclusive_sample(
         n_samples,
         _SCENE_SHARES,
@@ -824,7 +831,7 @@ def make_scenes(n_samples=1000, *, random_state=None, as_frame=False, return_X_y
     )
     return _package(
         X,
-        y.astype(np.int64),
+        y,
         features=_SCENE_FEATURES,
         target_names=_SCENES,
         target_label="scene",
@@ -892,10 +899,9 @@ def make_scene_attributes(
     >>> sorted(set(Y.ravel().tolist()))
     [0, 1]
     """
-    n_samples = _check_n_samples(n_samples)
-    as_frame = _check_bool(as_frame, "as_frame")
-    return_X_y = _check_bool(return_X_y, "return_X_y")
-    rng = _check_random_state(random_state)
+    n_samples, rng, as_frame, return_X_y = _check_common(
+        n_samples, random_state, as_frame, return_X_y
+    )
     X, Y = _overlapping_sample(
         n_samples,
         _ATTRIBUTE_RATES,

@@ -1,0 +1,128 @@
+"""The example scripts run as ``python examples/NAME.py`` without a display."""
+
+import ast
+import os
+import re
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+SCRIPTS = ["compare_music.py", "compare_scenes.py", "overflow_and_logsumexp.py"]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# What each script must print, whatever the numbers.
+EXPECTED_OUTPUT = {
+    "compare_music.py": [
+        "genres (exclusive)",
+        "tags (overlapping)",
+        "recommendation='softmax'",
+        "recommendation='one-vs-rest'",
+        "suggest_other_class: True",
+    ],
+    "compare_scenes.py": [
+        "scenes (exclusive)",
+        "attributes (overlapping)",
+        "Scenes: softmax",
+        "Attributes: one-vs-rest",
+    ],
+    "overflow_and_logsumexp.py": [
+        "[1000.,  500.,  500.]",
+        "[-1000., -1000., -1000.]",
+        "overflow encountered in exp",
+        "-998.9014",
+        "max(x) + log(n) for all 80 random vectors: True",
+    ],
+}
+TABLE_COLUMNS = [
+    "accuracy",
+    "log_loss",
+    "hamming_loss",
+    "micro_f1",
+    "subset_accuracy",
+    "fit_time_s",
+]
+
+
+def check_output(script, stdout):
+    for text in EXPECTED_OUTPUT[script]:
+        assert text in stdout
+    if script.startswith("compare_"):
+        header = next(line for line in stdout.splitlines() if "log_loss" in line)
+        assert header.split() == TABLE_COLUMNS
+
+
+def run_example(script, *args):
+    """Run a script in a fresh interpreter, with no display and no backend set."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DISPLAY", "WAYLAND_DISPLAY", "MPLBACKEND"}
+    }
+    return subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", str(EXAMPLES / script)]
+        + list(args),
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_example_quick_without_plot(script, monkeypatch, capsys):
+    """In-process (fast); ``test_example_quick_saves_png`` runs a real process."""
+    default_png = (EXAMPLES / script).with_suffix(".png")
+    mtime_before = default_png.stat().st_mtime_ns if default_png.exists() else None
+    monkeypatch.setattr(sys, "argv", [str(EXAMPLES / script), "--quick", "--no-plot"])
+    runpy.run_path(str(EXAMPLES / script), run_name="__main__")
+    stdout = capsys.readouterr().out
+    check_output(script, stdout)
+    assert "Saved the figure" not in stdout
+    mtime_after = default_png.stat().st_mtime_ns if default_png.exists() else None
+    assert mtime_after == mtime_before
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_example_quick_saves_png(script, tmp_path):
+    output = tmp_path / "figure.png"
+    result = run_example(script, "--quick", "--output", str(output))
+    assert result.returncode == 0, result.stderr
+    check_output(script, result.stdout)
+    assert f"Saved the figure to {output}" in result.stdout
+    assert output.read_bytes()[:8] == PNG_SIGNATURE
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_example_has_a_gallery_docstring(script):
+    source = (EXAMPLES / script).read_text()
+    docstring = ast.get_docstring(ast.parse(source), clean=False)
+    assert docstring is not None
+    lines = docstring.strip("\n").splitlines()
+    # Sphinx-gallery: a title over- and underlined with "=", then a paragraph.
+    assert set(lines[0]) == {"="} and set(lines[2]) == {"="}
+    assert len(lines[0]) >= len(lines[1].strip())
+    assert lines[3] == "" and lines[4].strip()
+
+
+def test_gallery_header():
+    lines = (EXAMPLES / "README.rst").read_text().splitlines()
+    assert lines[0].strip()
+    assert set(lines[1]) == {"="} and len(lines[1]) >= len(lines[0])
+    assert any(line.strip() for line in lines[2:])
+
+
+def test_readme_first_command_runs_the_music_comparison():
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## Quick start\s+```bash\n(.*?)```", readme, re.S)
+    assert block is not None
+    first_command = block.group(1).splitlines()[0]
+    script = re.search(r"python (examples/\S+\.py)", first_command)
+    assert script is not None
+    assert script.group(1) == "examples/compare_music.py"
+    assert (ROOT / script.group(1)).is_file()
