@@ -361,7 +361,7 @@ def multinomial_objective(W, b, X, y, sample_weight=None, C=1.0):
     >>> from sksoftmax._loss import multinomial_objective
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0]])
     >>> value, gW, gb = multinomial_objective(np.zeros((3, 2)), np.zeros(3), X, [0, 2])
-    >>> round(value / np.log(3), 12)  # two samples, each with CE = log(3)
+    >>> round(float(value / np.log(3)), 12)  # two samples, each with CE = log(3)
     2.0
     """
     W = np.atleast_2d(np.asarray(W, dtype=np.float64))
@@ -401,7 +401,7 @@ def binary_objective(W, b, X, Y, sample_weight=None, C=1.0):
     >>> from sksoftmax._loss import binary_objective
     >>> X = np.array([[1.0], [-1.0]])
     >>> value, gW, gb = binary_objective([[0.0]], [0.0], X, [[1], [0]])
-    >>> round(value / np.log(2), 12)
+    >>> round(float(value / np.log(2)), 12)
     2.0
     """
     Y = np.asarray(Y)

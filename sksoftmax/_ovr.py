@@ -119,7 +119,7 @@ class OneVsRestLogistic(_LinearClassifier):
         Iterations until each label met ``tol`` (0 for constant labels).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
 
     See Also

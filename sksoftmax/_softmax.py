@@ -77,7 +77,7 @@ class SoftmaxRegression(_LinearClassifier):
         Number of iterations the solver ran until it met ``tol``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when ``X`` had string column names.
 
     See Also

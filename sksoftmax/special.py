@@ -98,10 +98,10 @@ def logsumexp(a, axis=-1, keepdims=False):
     Examples
     --------
     >>> from sksoftmax.special import logsumexp
-    >>> float(logsumexp([1000.0, 1000.0]) - 1000.0)  # log(2)
-    0.6931471805599453
-    >>> float(logsumexp([-1000.0, -1000.0, -1000.0]) + 1000.0)  # log(3)
-    1.0986122886681098
+    >>> round(float(logsumexp([1000.0, 1000.0])) - 1000.0, 12)  # log(2)
+    0.69314718056
+    >>> round(float(logsumexp([-1000.0, -1000.0, -1000.0])) + 1000.0, 12)  # log(3)
+    1.098612288668
     """
     a = _as_float_array(a)
     shifted, amax, finite = _shift_by_max(a, axis)

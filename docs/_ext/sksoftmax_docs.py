@@ -1,0 +1,499 @@
+"""Build-time helpers for the sksoftmax documentation (a local Sphinx extension).
+
+Three jobs, each small enough to read in one sitting:
+
+* :func:`gallery_argv` gives every sphinx-gallery example its command line.
+* The API page stays buildable while the package grows: ``api.rst`` lists
+  every public object, and an entry that cannot be imported (yet) is dropped
+  from the page, with a note, instead of failing the ``-W`` build.
+* Generated includes: the benchmark table (from
+  ``benchmarks/results/latest.json``) and the estimator comparison tables of
+  the user guide are written to ``docs/generated/*.inc`` before Sphinx reads
+  any page, so the numbers on the site always come from the current code and
+  results.
+
+Nothing here imports Sphinx at module level, so the tests can import it
+without the ``docs`` extra installed.
+"""
+
+import importlib
+import json
+import math
+import os
+import re
+import shutil
+from pathlib import Path
+
+DOCS_DIR = Path(__file__).resolve().parents[1]
+REPO_ROOT = DOCS_DIR.parent
+GENERATED_DIR = DOCS_DIR / "generated"
+# Where benchmarks/run.py writes; SKSOFTMAX_BENCHMARK_RESULTS points the build
+# at another --output-dir, to preview a run without touching the committed one.
+BENCHMARK_DIR = Path(
+    os.environ.get("SKSOFTMAX_BENCHMARK_RESULTS", REPO_ROOT / "benchmarks" / "results")
+)
+BENCHMARK_JSON = BENCHMARK_DIR / "latest.json"
+BENCHMARK_PNG = BENCHMARK_DIR / "speedup.png"
+
+# The API page, and the (git-ignored) copy of it autosummary reads when some
+# entries must be dropped; it sits next to api.rst so that ``:toctree:``
+# paths resolve the same way for both.
+API_PAGE = "api.rst"
+API_FILTERED = "_api_available.rst"
+# The filtered API page text of the current build (None: serve api.rst as is).
+_API_REPLACEMENT = {"text": None}
+
+
+# -- sphinx-gallery ------------------------------------------------------------
+
+
+def gallery_argv(gallery_conf, script_vars):
+    """Command-line arguments of an example run by sphinx-gallery.
+
+    Examples run at their default (full) size, like ``python examples/x.py``,
+    so the gallery shows the same numbers as the command line. The only
+    argument sets where the example saves its own PNG: next to the generated
+    page in ``docs/auto_examples`` (the gallery shows the figure through its
+    scraper), so the build never writes into the source tree and the example
+    does not need ``__file__``, which sphinx-gallery does not define.
+    """
+    target = Path(script_vars["target_file"])
+    return ["--output", str(target.with_suffix(".png"))]
+
+
+# -- API page ------------------------------------------------------------------
+
+_MODULE_DIRECTIVES = ("module", "py:module", "currentmodule", "py:currentmodule")
+_DIRECTIVE = re.compile(r"^\.\. (?P<name>[\w:-]+)::\s*(?P<arg>.*)$")
+
+
+def autosummary_blocks(lines):
+    """Locate the autosummary directives of an rst page.
+
+    Parameters
+    ----------
+    lines : list of str
+        The page, one line per entry, without line endings.
+
+    Returns
+    -------
+    blocks : list of dict
+        Per directive: ``start`` and ``stop`` (line range of the whole
+        directive), ``module`` (the current module) and ``entries``, a list of
+        ``(line_index, dotted_name)``.
+    """
+    blocks, module, i = [], None, 0
+    while i < len(lines):
+        match = _DIRECTIVE.match(lines[i])
+        if match and match["name"] in _MODULE_DIRECTIVES:
+            module = match["arg"].strip()
+        if not (match and match["name"] == "autosummary"):
+            i += 1
+            continue
+        start, entries = i, []
+        i += 1
+        # The directive's body: indented or blank lines.
+        while i < len(lines) and (not lines[i].strip() or lines[i][0].isspace()):
+            item = lines[i].strip()
+            if item and not item.startswith(":") and not item.startswith(".."):
+                name = item.lstrip("~")
+                entries.append((i, f"{module}.{name}" if module else name))
+            i += 1
+        blocks.append({"start": start, "stop": i, "module": module, "entries": entries})
+    return blocks
+
+
+def is_importable(dotted_name):
+    """Whether ``package.module.attribute`` can be imported and looked up."""
+    parts = dotted_name.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        try:
+            for attribute in parts[split:]:
+                obj = getattr(obj, attribute)
+        except AttributeError:
+            return False
+        return True
+    return False
+
+
+def filter_api_page(text, missing):
+    """Drop the ``missing`` autosummary entries from an API page.
+
+    An autosummary directive left empty is removed entirely, and a note that
+    names the dropped objects is inserted after the page's introduction
+    (before its first module directive).
+
+    Parameters
+    ----------
+    text : str
+        The page.
+    missing : collection of str
+        Fully qualified names to drop.
+
+    Returns
+    -------
+    text : str
+        The page without those entries (unchanged if ``missing`` is empty).
+    """
+    if not missing:
+        return text
+    lines = text.splitlines()
+    drop = set()
+    for block in autosummary_blocks(lines):
+        gone = [index for index, name in block["entries"] if name in missing]
+        if len(gone) == len(block["entries"]):
+            drop.update(range(block["start"], block["stop"]))
+        else:
+            drop.update(gone)
+    kept = [line for index, line in enumerate(lines) if index not in drop]
+    names = ", ".join(f"``{name}``" for name in sorted(missing))
+    note = [
+        "",
+        ".. note::",
+        "",
+        f"   Not importable in this build, so not listed below: {names}.",
+        "",
+    ]
+    # The note goes after the title and introduction, before the first
+    # (current)module directive.
+    first = next(
+        (
+            i
+            for i, line in enumerate(kept)
+            if (match := _DIRECTIVE.match(line)) and match["name"] in _MODULE_DIRECTIVES
+        ),
+        len(kept),
+    )
+    kept[first:first] = note
+    return "\n".join(kept) + "\n"
+
+
+def prepare_api_page(srcdir):
+    """Decide which file autosummary scans, and what the API page says.
+
+    Returns
+    -------
+    generate : list of str
+        The value for ``autosummary_generate``.
+    replacement : str or None
+        The filtered page text, or None when every entry imports.
+    missing : list of str
+        The entries that do not import.
+    """
+    srcdir = Path(srcdir)
+    text = (srcdir / API_PAGE).read_text(encoding="utf-8")
+    names = [
+        name
+        for block in autosummary_blocks(text.splitlines())
+        for _, name in block["entries"]
+    ]
+    missing = sorted(name for name in names if not is_importable(name))
+    filtered_path = srcdir / API_FILTERED
+    if not missing:
+        filtered_path.unlink(missing_ok=True)
+        return [API_PAGE], None, []
+    replacement = filter_api_page(text, set(missing))
+    filtered_path.write_text(replacement, encoding="utf-8")
+    return [API_FILTERED], replacement, missing
+
+
+# -- rst helpers ---------------------------------------------------------------
+
+
+def _list_table(header, rows, widths=None, caption=""):
+    """An rst ``list-table`` (every cell is inline text)."""
+    out = [f".. list-table:: {caption}".rstrip(), "   :header-rows: 1"]
+    if widths:
+        out.append("   :widths: " + " ".join(str(w) for w in widths))
+    out.append("")
+    for row in [header, *rows]:
+        cells = [str(cell) if str(cell) else " " for cell in row]
+        out.append(f"   * - {cells[0]}")
+        out += [f"     - {cell}" for cell in cells[1:]]
+    return out + [""]
+
+
+def _number(value, fmt, missing="n/a"):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return missing
+    return format(value, fmt)
+
+
+def _write(path, text):
+    """Write ``text`` only when it changed, so Sphinx does not rebuild needlessly."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
+
+
+# -- benchmark include ---------------------------------------------------------
+
+
+def benchmark_rst(results, image=None):
+    """The performance page's generated part, from a ``latest.json`` payload.
+
+    Parameters
+    ----------
+    results : dict or None
+        The parsed JSON written by ``benchmarks/run.py``; None when there is
+        no result file.
+    image : str or None
+        Path of the speed-up chart as the page should reference it, or None.
+
+    Returns
+    -------
+    rst : str
+    """
+    if results is None:
+        return "\n".join(
+            [
+                ".. note::",
+                "",
+                "   No benchmark results in this build:",
+                "   ``benchmarks/results/latest.json`` does not exist. Run",
+                "   ``python benchmarks/run.py`` and rebuild the documentation",
+                "   to see the table and the chart here.",
+                "",
+            ]
+        )
+    out = []
+    machine = results.get("machine", {})
+    config = results.get("config", {})
+    facts = [
+        ("Date", machine.get("date", "")[:10]),
+        ("Platform", machine.get("platform")),
+        ("CPUs", machine.get("usable_cpus") or machine.get("cpu_count")),
+        ("Python", machine.get("python")),
+        ("NumPy / SciPy", _pair(machine.get("numpy"), machine.get("scipy"))),
+        ("scikit-learn", machine.get("sklearn")),
+        ("sksoftmax", machine.get("sksoftmax")),
+        ("Settings", _settings(config)),
+    ]
+    out += [f":{key}: {value}" for key, value in facts if value not in (None, "")]
+    out.append("")
+
+    descriptions = results.get("problems", {})
+    rows, previous = [], None
+    for row in results.get("results", []):
+        problem = row.get("problem", "")
+        status = row.get("status", "ok")
+        ok = status == "ok"
+        name = row.get("solver", "")
+        if row.get("reference"):
+            name = f"**{name}**"
+        converged = row.get("converged")
+        rows.append(
+            [
+                f"``{problem}``" if problem != previous else "",
+                name,
+                _number(row.get("time_s"), ".3f") if ok else "",
+                _speedup(row.get("speedup")) if ok else "",
+                _number(row.get("iters"), ".0f") if ok else "",
+                {True: "yes", False: "**no**"}.get(converged, ""),
+                _number(row.get("rel_gap"), ".1e") if ok else "",
+                "" if ok else _escape(status),
+            ]
+        )
+        previous = problem
+    if rows:
+        out += _list_table(
+            [
+                "Problem",
+                "Solver",
+                "Time (s)",
+                "Time / sksoftmax",
+                "Iterations",
+                "Converged",
+                "Objective gap",
+                "Note",
+            ],
+            rows,
+            widths=[14, 30, 9, 10, 9, 9, 9, 20],
+            caption="Best fit time over the repeats; the reference estimator in bold",
+        )
+    if descriptions:
+        out += ["The problems:", ""]
+        out += [f"``{key}``\n   {_escape(text)}" for key, text in descriptions.items()]
+        out.append("")
+    micro = results.get("micro")
+    if micro and micro.get("ratio_float64") is not None:
+        out += [
+            "One evaluation of the softmax loss and gradient costs "
+            f"{_number(micro.get('ratio_float64'), '.2f')} times its two matrix "
+            f"products alone in float64 "
+            f"({_number(micro.get('ratio_float32'), '.2f')} in float32), on "
+            "problem (a).",
+            "",
+        ]
+    if image:
+        out += [
+            f".. figure:: {image}",
+            "   :alt: Bar chart of the fit time of each peer solver divided by "
+            "the fit time of sksoftmax, per problem, on a log scale",
+            "   :width: 100%",
+            "",
+            "   Time of each peer divided by the time of sksoftmax (log scale);",
+            "   above the dashed line sksoftmax is faster.",
+            "",
+        ]
+    else:
+        out += [
+            ".. note::",
+            "",
+            "   The speed-up chart (``benchmarks/results/speedup.png``) is not",
+            "   present in this build.",
+            "",
+        ]
+    return "\n".join(out)
+
+
+def _pair(a, b):
+    return f"{a} / {b}" if a and b else None
+
+
+def _settings(config):
+    keys = ("C", "tol", "max_iter", "repeats")
+    parts = [f"{key}={config[key]}" for key in keys if key in config]
+    if config.get("quick"):
+        parts.append("quick (small) sizes")
+    return ", ".join(parts) or None
+
+
+def _speedup(value):
+    text = _number(value, ".2f", missing="")
+    return f"{text}x" if text else ""
+
+
+def _escape(text):
+    """Make free text safe inside an rst table cell."""
+    return str(text).replace("\\", "\\\\").replace("*", "\\*").replace("`", "\\`")
+
+
+def write_benchmark_include(
+    json_path=BENCHMARK_JSON, png_path=BENCHMARK_PNG, out_dir=GENERATED_DIR
+):
+    """Write ``benchmarks.inc`` into ``out_dir`` and copy the chart next to it.
+
+    The page includes it as ``/generated/benchmarks.inc``.
+
+    Returns
+    -------
+    problem : str or None
+        A message if the result file exists but cannot be read.
+    """
+    problem, results = None, None
+    if json_path.exists():
+        try:
+            results = json.loads(json_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            problem = f"cannot read {json_path}: {exc}"
+    image = None
+    copied = out_dir / "speedup.png"
+    if png_path.exists():
+        out_dir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(png_path, copied)
+        image = "/generated/speedup.png"
+    else:
+        copied.unlink(missing_ok=True)
+    _write(out_dir / "benchmarks.inc", benchmark_rst(results, image))
+    return problem
+
+
+# -- comparison tables of the user guide ----------------------------------------
+
+# The comparisons of examples/compare_music.py and examples/compare_scenes.py,
+# at their default sizes and seeds: one table per pair of data sets.
+COMPARISONS = {
+    "music": (
+        ("genres (exclusive)", "make_music_genres"),
+        ("tags (overlapping)", "make_music_tags"),
+    ),
+    "scenes": (
+        ("scenes (exclusive)", "make_scenes"),
+        ("attributes (overlapping)", "make_scene_attributes"),
+    ),
+}
+COMPARISON_SAMPLES = 3000
+COMPARISON_COLUMNS = (
+    ("accuracy", "Accuracy", ".3f"),
+    ("log_loss", "Log-loss", ".3f"),
+    ("hamming_loss", "Hamming loss", ".3f"),
+    ("micro_f1", "Micro-F1", ".3f"),
+    ("subset_accuracy", "Subset accuracy", ".3f"),
+)
+
+
+def comparison_rst(table):
+    """An rst table from a :func:`sksoftmax._compare.compare_datasets` table."""
+    rows, previous = [], None
+    for (dataset, model), values in table.iterrows():
+        rows.append(
+            [dataset if dataset != previous else "", model]
+            + [format(values[key], fmt) for key, _, fmt in COMPARISON_COLUMNS]
+        )
+        previous = dataset
+    header = ["Data set", "Model"] + [title for _, title, _ in COMPARISON_COLUMNS]
+    return "\n".join(_list_table(header, rows, widths=[16, 28, 9, 9, 9, 9, 10]))
+
+
+def write_comparison_includes(n_samples=COMPARISON_SAMPLES, out_dir=GENERATED_DIR):
+    """Write ``comparison_<name>.inc`` into ``out_dir`` for each pair of data sets.
+
+    A pair whose generators or comparison helper cannot be imported gets a
+    note instead of a table.
+    """
+    for name, pairs in COMPARISONS.items():
+        try:
+            from sksoftmax import datasets
+            from sksoftmax._compare import compare_datasets
+
+            data = {
+                label: getattr(datasets, maker)(
+                    n_samples, random_state=0, return_X_y=True
+                )
+                for label, maker in pairs
+            }
+        except (ImportError, AttributeError) as exc:
+            text = (
+                ".. note::\n\n   This table is generated when the documentation "
+                f"is built; it is not available in this build ({exc}).\n"
+            )
+        else:
+            text = comparison_rst(compare_datasets(data, n_splits=5, random_state=0))
+        _write(out_dir / f"comparison_{name}.inc", text)
+
+
+# -- Sphinx wiring ---------------------------------------------------------------
+
+
+def _on_config_inited(app, config):
+    """Before any page is read: API page filter and generated includes."""
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    generate, replacement, missing = prepare_api_page(app.srcdir)
+    config.autosummary_generate = generate
+    _API_REPLACEMENT["text"] = replacement
+    if missing:
+        logger.info("sksoftmax_docs: not in the API page (not importable): %s", missing)
+    problem = write_benchmark_include()
+    if problem:
+        logger.warning("sksoftmax_docs: %s", problem)
+    write_comparison_includes()
+
+
+def _on_source_read(app, docname, source):
+    """Serve the filtered API page when some entries do not import."""
+    replacement = _API_REPLACEMENT["text"]
+    if docname == API_PAGE.removesuffix(".rst") and replacement is not None:
+        source[0] = replacement
+
+
+def setup(app):
+    app.connect("config-inited", _on_config_inited)
+    app.connect("source-read", _on_source_read)
+    return {"version": "1.0", "parallel_read_safe": True}

@@ -1,0 +1,224 @@
+"""The documentation's own checks, without Sphinx.
+
+* Every ``>>>`` example of the user guide and the other hand-written pages
+  runs as a doctest (the docstrings' examples run through pytest's
+  ``--doctest-modules``, configured in pyproject.toml).
+* The README's Python code blocks run.
+* The API page lists every public object.
+* The build helpers of ``docs/_ext/sksoftmax_docs.py`` cope with missing
+  benchmark results and with objects that do not import yet.
+"""
+
+import doctest
+import importlib.util
+import inspect
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import sksoftmax
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+
+
+def _load_docs_helper():
+    spec = importlib.util.spec_from_file_location(
+        "sksoftmax_docs", DOCS / "_ext" / "sksoftmax_docs.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+docs_helper = _load_docs_helper()
+
+# Hand-written pages with examples (generated pages are not checked here).
+PAGES = sorted(
+    path
+    for path in DOCS.rglob("*.rst")
+    if not {"_build", "generated", "auto_examples", "_templates"} & set(path.parts)
+    and ">>>" in path.read_text(encoding="utf-8")
+)
+
+
+def _unexported(text):
+    """Names a page imports from the top-level package that it does not have."""
+    names = set()
+    for match in re.finditer(r"^>>> from sksoftmax import (.+)$", text, re.M):
+        names.update(name.strip() for name in match.group(1).split(","))
+    return sorted(name for name in names if not hasattr(sksoftmax, name))
+
+
+def test_pages_with_examples_are_found():
+    found = {path.relative_to(DOCS).as_posix() for path in PAGES}
+    assert {"user_guide/softmax.rst", "user_guide/choosing.rst"} <= found
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.relative_to(DOCS).as_posix())
+def test_page_doctests(path):
+    text = path.read_text(encoding="utf-8")
+    missing = _unexported(text)
+    if missing:
+        pytest.skip(f"sksoftmax does not export {missing} yet")
+    test = doctest.DocTestParser().get_doctest(text, {}, path.name, str(path), lineno=0)
+    assert test.examples, f"no examples parsed from {path}"
+    report = io.StringIO()
+    runner = doctest.DocTestRunner(optionflags=OPTIONFLAGS)
+    result = runner.run(test, out=report.write)
+    assert result.failed == 0, report.getvalue()
+
+
+def _readme_python_blocks():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"^```python\n(.*?)^```", text, re.M | re.S)
+
+
+@pytest.mark.parametrize("index", range(len(_readme_python_blocks())))
+def test_readme_python_blocks_run(index):
+    code = _readme_python_blocks()[index]
+    exec(compile(code, f"README.md python block {index}", "exec"), {})
+
+
+def test_api_page_lists_every_public_object():
+    text = (DOCS / "api.rst").read_text(encoding="utf-8")
+    listed = {
+        name
+        for block in docs_helper.autosummary_blocks(text.splitlines())
+        for _, name in block["entries"]
+    }
+    public = {
+        f"sksoftmax.{name}"
+        for name in sksoftmax.__all__
+        if name != "__version__" and not inspect.ismodule(getattr(sksoftmax, name))
+    }
+    for module in ("special", "datasets"):
+        mod = importlib.import_module(f"sksoftmax.{module}")
+        public |= {f"sksoftmax.{module}.{name}" for name in mod.__all__}
+    assert public <= listed, f"not in docs/api.rst: {sorted(public - listed)}"
+
+
+def test_api_filter_drops_missing_entries():
+    page = "\n".join(
+        [
+            "API",
+            "===",
+            "",
+            "Intro.",
+            "",
+            ".. module:: pkg",
+            "",
+            ".. autosummary::",
+            "   :toctree: generated/",
+            "",
+            "   present",
+            "   absent",
+            "",
+            ".. autosummary::",
+            "   :toctree: generated/",
+            "",
+            "   gone",
+            "",
+            "After.",
+        ]
+    )
+    blocks = docs_helper.autosummary_blocks(page.splitlines())
+    assert [name for b in blocks for _, name in b["entries"]] == [
+        "pkg.present",
+        "pkg.absent",
+        "pkg.gone",
+    ]
+    filtered = docs_helper.filter_api_page(page, {"pkg.absent", "pkg.gone"})
+    assert "present" in filtered
+    assert "   absent" not in filtered
+    assert filtered.count(".. autosummary::") == 1
+    assert filtered.index(".. note::") < filtered.index(".. module:: pkg")
+    assert "After." in filtered
+    assert docs_helper.filter_api_page(page, set()) == page
+
+
+def test_is_importable():
+    assert docs_helper.is_importable("sksoftmax.special.softmax")
+    assert docs_helper.is_importable("sksoftmax.SoftmaxRegression")
+    assert not docs_helper.is_importable("sksoftmax.no_such_thing")
+    assert not docs_helper.is_importable("no_such_package.thing")
+
+
+def test_benchmark_include_without_results(tmp_path):
+    problem = docs_helper.write_benchmark_include(
+        tmp_path / "latest.json", tmp_path / "speedup.png", tmp_path / "out"
+    )
+    assert problem is None
+    text = (tmp_path / "out" / "benchmarks.inc").read_text()
+    assert ".. note::" in text and "python benchmarks/run.py" in text
+
+
+def test_benchmark_include_with_results(tmp_path):
+    results = {
+        "config": {"C": 1.0, "tol": 1e-6, "quick": True},
+        "machine": {"date": "2026-01-01T00:00:00", "numpy": "2", "scipy": "1"},
+        "problems": {"a_dense": "dense 100x10, K=3"},
+        "results": [
+            {
+                "problem": "a_dense",
+                "solver": "SoftmaxRegression",
+                "reference": True,
+                "status": "ok",
+                "time_s": 0.5,
+                "speedup": 1.0,
+                "iters": 20,
+                "converged": True,
+                "rel_gap": 0.0,
+            },
+            {
+                "problem": "a_dense",
+                "solver": "sklearn lbfgs",
+                "reference": False,
+                "status": "ok",
+                "time_s": 2.0,
+                "speedup": 4.0,
+                "iters": 80,
+                "converged": False,
+                "rel_gap": None,
+            },
+            {
+                "problem": "a_dense",
+                "solver": "sklearn newton-cholesky",
+                "reference": False,
+                "status": "n/a: dense Hessian too large",
+                "time_s": None,
+                "speedup": None,
+            },
+        ],
+    }
+    (tmp_path / "latest.json").write_text(json.dumps(results))
+    (tmp_path / "speedup.png").write_bytes(b"\x89PNG")
+    out = tmp_path / "out"
+    docs_helper.write_benchmark_include(
+        tmp_path / "latest.json", tmp_path / "speedup.png", out
+    )
+    text = (out / "benchmarks.inc").read_text()
+    assert ".. list-table::" in text
+    assert "**SoftmaxRegression**" in text and "4.00x" in text
+    assert "**no**" in text and "n/a: dense Hessian too large" in text
+    assert ".. figure:: /generated/speedup.png" in text
+    assert (out / "speedup.png").exists()
+
+
+def test_benchmark_include_with_broken_results(tmp_path):
+    (tmp_path / "latest.json").write_text("{not json")
+    problem = docs_helper.write_benchmark_include(
+        tmp_path / "latest.json", tmp_path / "speedup.png", tmp_path / "out"
+    )
+    assert problem is not None and "cannot read" in problem
+
+
+def test_gallery_argv_keeps_figures_out_of_the_source_tree(tmp_path):
+    argv = docs_helper.gallery_argv(
+        {}, {"target_file": str(tmp_path / "auto_examples" / "compare_music.py")}
+    )
+    assert argv == ["--output", str(tmp_path / "auto_examples" / "compare_music.png")]
