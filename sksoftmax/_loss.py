@@ -32,6 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
+from ._chunks import residual_times_X_float64, scores_float64
+
 __all__ = [
     "MultinomialLoss",
     "BinaryLoss",
@@ -44,12 +46,13 @@ def _linear_predictor(X, coef, fit_intercept, out):
     """Write the scores ``W @ X.T + b`` into ``out`` (n_outputs, n_samples)."""
     n_features = X.shape[1]
     W = coef[:, :n_features]
-    if W.dtype != out.dtype:
-        W = W.astype(out.dtype)
-    if sp.issparse(X):
-        out[...] = (X @ W.T).T
+    if X.dtype != out.dtype:
+        # float32 X, full-precision work arrays: float64 products by blocks.
+        scores_float64(X, W, out)
+    elif sp.issparse(X):
+        out[...] = (X @ W.astype(out.dtype, copy=False).T).T
     else:
-        np.matmul(W, X.T, out=out)
+        np.matmul(W.astype(out.dtype, copy=False), X.T, out=out)
     if fit_intercept:
         out += coef[:, n_features, None].astype(out.dtype, copy=False)
     return out
@@ -62,7 +65,9 @@ def _gradient_from_residual(X, residual, coef, fit_intercept, l2_reg):
     """
     n_features = X.shape[1]
     grad = np.empty_like(coef, dtype=np.float64)
-    if sp.issparse(X):
+    if X.dtype != residual.dtype:
+        grad[:, :n_features] = residual_times_X_float64(residual, X)
+    elif sp.issparse(X):
         grad[:, :n_features] = (X.T @ residual.T).T
     else:
         grad[:, :n_features] = residual @ X
@@ -71,6 +76,45 @@ def _gradient_from_residual(X, residual, coef, fit_intercept, l2_reg):
     if fit_intercept:
         grad[:, n_features] = residual.sum(axis=1, dtype=np.float64)
     return grad
+
+
+def _work_dtype(X):
+    """float32 work arrays for float32 X (its products stay in float32)."""
+    return np.float32 if X.dtype == np.float32 else np.float64
+
+
+class _Precision:
+    """Work-array precision, shared by both losses.
+
+    With float32 ``X`` the work arrays start in float32, so the heavy
+    products run at float32 speed. Rounding then puts a floor under the
+    objective's accuracy (about 1e-8 relative); near the optimum the solver
+    calls :meth:`use_full_precision`, after which the scores and gradient are
+    computed in float64, block by block, without copying ``X``.
+    """
+
+    @property
+    def low_precision(self):
+        return self._work.dtype != np.float64
+
+    def use_full_precision(self):
+        """Switch to float64 work arrays; returns whether anything changed."""
+        if not self.low_precision:
+            return False
+        self._allocate(np.float64)
+        return True
+
+
+def _bernoulli_variance(P, weights):
+    """``weights * P * (1 - P)`` as a float64 (n_samples, n_outputs) view.
+
+    ``P`` is a work array of shape (n_outputs, n_samples); one temporary of
+    that size is allocated (two for float32 work arrays).
+    """
+    out = np.subtract(1.0, P)
+    out *= P
+    out *= weights
+    return out.astype(np.float64, copy=False).T
 
 
 def _penalty(coef, n_features, l2_reg):
@@ -94,7 +138,7 @@ def _penalty_diagonal(n_features, fit_intercept, l2):
     return diag
 
 
-class MultinomialLoss:
+class MultinomialLoss(_Precision):
     """Softmax cross-entropy over K exclusive classes, with an L2 penalty.
 
     Parameters
@@ -131,9 +175,11 @@ class MultinomialLoss:
         # Positions of the true class in the flattened work array, so the
         # one-hot target is never materialised.
         self._target_pos = y * y.shape[0] + np.arange(y.shape[0])
-        work_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-        self._work = np.empty((n_classes, X.shape[0]), dtype=work_dtype)
-        self._sw_work = self.sample_weight.astype(work_dtype)
+        self._allocate(_work_dtype(X))
+
+    def _allocate(self, dtype):
+        self._work = np.empty((self.n_outputs, self.X.shape[0]), dtype=dtype)
+        self._sw_work = self.sample_weight.astype(dtype)
 
     @property
     def coef_shape(self):
@@ -179,8 +225,7 @@ class MultinomialLoss:
         Row ``k``'s block is ``[X, 1]^T diag(w[:, k]) [X, 1]`` plus the penalty.
         """
         P, _ = self._probabilities(coef)
-        P = P.T.astype(np.float64)
-        return self.sample_weight[:, None] * P * (1.0 - P)
+        return _bernoulli_variance(P, self._sw_work)
 
     def hessian(self, coef):
         """Full Hessian, shape ``(K * p, K * p)`` for ``coef.ravel()``.
@@ -208,7 +253,7 @@ class MultinomialLoss:
         return H.reshape(K * p, K * p)
 
 
-class BinaryLoss:
+class BinaryLoss(_Precision):
     """K independent binary log-losses (one logistic regression per column).
 
     Parameters
@@ -243,17 +288,20 @@ class BinaryLoss:
         self.l2_reg = np.broadcast_to(
             np.asarray(l2_reg, dtype=np.float64), (self.n_outputs,)
         ).copy()
-        work_dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         S = np.asarray(sample_weight, dtype=np.float64)
         if S.ndim == 1:
             S = S[:, None]
         self.sample_weight = np.broadcast_to(S, Y.shape)
+        self._positive = np.ascontiguousarray(Y.T != 0)
+        self._allocate(_work_dtype(X))
+
+    def _allocate(self, dtype):
         # Work layout (n_outputs, n_samples), see the module docstring.
-        self._S = np.ascontiguousarray(self.sample_weight.T, dtype=work_dtype)
+        self._S = np.ascontiguousarray(self.sample_weight.T, dtype=dtype)
         # s * t, so that sum(s * t * z) is one product per evaluation.
-        self._ST = self._S * Y.T.astype(work_dtype)
-        self._work = np.empty(self._S.shape, dtype=work_dtype)
-        self._tmp = np.empty(self._S.shape, dtype=work_dtype)
+        self._ST = self._S * self._positive
+        self._work = np.empty(self._S.shape, dtype=dtype)
+        self._tmp = np.empty(self._S.shape, dtype=dtype)
 
     @property
     def coef_shape(self):
@@ -293,8 +341,7 @@ class BinaryLoss:
         """Weights ``s_ik p_ik (1 - p_ik)``: the Hessian of output ``k`` is
         ``[X, 1]^T diag(w[:, k]) [X, 1]`` plus its penalty."""
         Z = _linear_predictor(self.X, coef, self.fit_intercept, self._work)
-        prob = expit(Z.T.astype(np.float64))
-        return self.sample_weight * prob * (1.0 - prob)
+        return _bernoulli_variance(expit(Z, out=Z), self._S)
 
     def hessian_blocks(self, coef):
         """Per-output Hessians, shape ``(n_outputs, p, p)``."""

@@ -28,6 +28,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from ._chunks import row_blocks
+
 __all__ = [
     "CholeskyPreconditioner",
     "DiagonalPreconditioner",
@@ -38,9 +40,6 @@ __all__ = [
 # Largest number of coefficients per row for which a dense Cholesky factor is
 # built; wider (or sparse and wide) problems get the diagonal one.
 MAX_CHOLESKY_FEATURES = 800
-# Rows of X handled at once when forming weighted Gram matrices, so that the
-# temporary copy stays small whatever n_samples is.
-_CHUNK_ROWS = 8192
 
 
 class IdentityPreconditioner:
@@ -152,40 +151,35 @@ class DiagonalPreconditioner:
         return out
 
 
-def _row_chunks(X):
-    """Float64 blocks of at most ``_CHUNK_ROWS`` rows of X (read-only use).
-
-    Blocks are views or small temporary copies: X is never copied whole.
-    """
-    for start in range(0, X.shape[0], _CHUNK_ROWS):
-        block = X[start : start + _CHUNK_ROWS]
-        if sp.issparse(block):
-            yield start, block.astype(np.float64, copy=False)
-        else:
-            yield start, np.asarray(block, dtype=np.float64)
-
-
 def _weighted_moments(X, weights):
     """``X^T W``, ``(X*X)^T W`` and ``sum W`` for weights of shape (n, m)."""
     first = np.zeros((X.shape[1], weights.shape[1]))
     second = np.zeros_like(first)
-    for start, block in _row_chunks(X):
-        w = weights[start : start + block.shape[0]]
+    for rows, block in row_blocks(X):
+        w = weights[rows]
         first += np.asarray(block.T @ w)
         squared = block.power(2) if sp.issparse(block) else np.square(block)
         second += np.asarray(squared.T @ w)
     return first, second, weights.sum(axis=0)
 
 
-def _weighted_gram(X, w):
-    """``X^T diag(w) X`` in float64, formed in row chunks."""
-    gram = np.zeros((X.shape[1], X.shape[1]))
-    for start, block in _row_chunks(X):
-        w_block = w[start : start + block.shape[0], None]
+def _weighted_gram(X, w, fit_intercept):
+    """``[X, 1]^T diag(w) [X, 1]`` in float64, formed in row blocks."""
+    n_features = X.shape[1]
+    gram = np.zeros((n_features + fit_intercept,) * 2)
+    for rows, block in row_blocks(X):
+        w_block = w[rows, None]
         if sp.issparse(block):
-            gram += (block.T @ block.multiply(w_block).tocsr()).toarray()
+            weighted = block.multiply(w_block).tocsr()
+            gram[:n_features, :n_features] += (block.T @ weighted).toarray()
         else:
-            gram += block.T @ (block * w_block)
+            weighted = block * w_block
+            gram[:n_features, :n_features] += block.T @ weighted
+        if fit_intercept:
+            gram[:n_features, n_features] += np.asarray(weighted.sum(axis=0)).ravel()
+    if fit_intercept:
+        gram[n_features, :n_features] = gram[:n_features, n_features]
+        gram[n_features, n_features] = w.sum()
     return gram
 
 
@@ -197,9 +191,11 @@ def _proportional_columns(weights):
     if norm == 0:
         return None
     factors = (base @ weights) / norm
-    if np.allclose(weights, np.outer(base, factors), rtol=1e-12, atol=0):
-        return base, factors
-    return None
+    for k, factor in enumerate(factors):
+        # Column by column: no (n_samples, n_rows) temporary.
+        if not np.allclose(weights[:, k], factor * base, rtol=1e-12, atol=0):
+            return None
+    return base, factors
 
 
 def _cholesky_factors(X, weights, l2_reg, fit_intercept):
@@ -216,16 +212,9 @@ def _cholesky_factors(X, weights, l2_reg, fit_intercept):
         columns = base[:, None]
     else:
         columns, multiples = weights, np.ones(n_rows)
-    grams = []
-    for k in range(columns.shape[1]):
-        w = columns[:, k]
-        H = np.empty((p, p))
-        H[: X.shape[1], : X.shape[1]] = _weighted_gram(X, w)
-        if fit_intercept:
-            xw = np.asarray(X.T @ w, dtype=np.float64).ravel()
-            H[:-1, -1] = H[-1, :-1] = xw
-            H[-1, -1] = w.sum()
-        grams.append(H)
+    grams = [
+        _weighted_gram(X, columns[:, k], fit_intercept) for k in range(columns.shape[1])
+    ]
     factors = []
     for k, H in enumerate(grams):
         if columns.shape[1] == 1:

@@ -37,6 +37,8 @@ __all__ = ["SolverResult", "minimize_lbfgs"]
 _REFINE_MAX_FLOPS = 1e8
 _REFINE_MAX_PARAMS = 2000
 _REFINE_MAX_STEPS = 8
+# Relative-decrease stop of the float32 phase (see _relative_ftol).
+LOW_PRECISION_FTOL = 1e-10
 
 
 @dataclass
@@ -273,7 +275,20 @@ def _refresh_interval(loss, kind):
     return int(np.clip(p // 2, 20, 200))
 
 
-def _lbfgs_run(tracker, v0, max_iter):
+def _relative_ftol(loss):
+    """L-BFGS-B's relative-decrease stop, at the loss's rounding level.
+
+    In float64 it only fires at rounding level, as in scikit-learn. With
+    float32 work arrays the objective carries rounding noise of about 1e-9
+    relative; stopping there (and switching to full precision) avoids line
+    searches that chase noise.
+    """
+    if getattr(loss, "low_precision", False):
+        return LOW_PRECISION_FTOL
+    return 64 * np.finfo(float).eps
+
+
+def _lbfgs_run(tracker, v0, max_iter, ftol):
     """One L-BFGS-B run from ``v0``; returns scipy's status and message."""
     with _single_threaded_scipy_blas():
         result = minimize(
@@ -287,10 +302,9 @@ def _lbfgs_run(tracker, v0, max_iter):
                 "maxfun": 20 * max_iter + 100,
                 "maxls": 50,
                 # Stopping is ours (per row, in the callback): L-BFGS-B's
-                # gradient test is disabled and its relative-decrease test
-                # only fires at rounding level, as in scikit-learn.
+                # gradient test is disabled.
                 "gtol": 0.0,
-                "ftol": 64 * np.finfo(float).eps,
+                "ftol": ftol,
             },
         )
     if not np.array_equal(result.x, tracker.v):
@@ -333,8 +347,9 @@ def minimize_lbfgs(
     stalled = False
     kind = "auto" if precondition is True else precondition
     interval = _refresh_interval(loss, kind) if precondition else max_iter
+    rebuild = bool(precondition)
     while not tracker.done() and tracker.n_iter < max_iter:
-        if precondition:
+        if rebuild:
             tracker.preconditioner = build_preconditioner(
                 loss.X,
                 loss.curvature_weights(coef),
@@ -345,14 +360,20 @@ def minimize_lbfgs(
         v0 = tracker.preconditioner.from_coef(coef)
         start = tracker.n_iter
         status, message = _lbfgs_run(
-            tracker, v0, min(interval, max_iter - tracker.n_iter)
+            tracker, v0, min(interval, max_iter - tracker.n_iter), _relative_ftol(loss)
         )
         coef = tracker.coef
+        if status != 1 and loss.use_full_precision():
+            # float32 products reached their rounding floor: finish in float64.
+            tracker.evaluate_coef(coef)
+            rebuild = False
+            continue
         if status != 1 or tracker.n_iter == start:
             # Converged, stalled at rounding level or failed line search:
             # a restart in new variables would not change that.
             stalled = status == 0
             break
+        rebuild = bool(precondition)
     n_params, flops = _refinement_cost(loss)
     budget = max_iter - tracker.n_iter
     if (

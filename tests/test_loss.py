@@ -462,3 +462,32 @@ def test_curvature_weights_match_reference(kind):
         P = scipy.special.expit(Z)
     expected = s[:, None] * P * (1 - P)
     _assert_close(loss.curvature_weights(coef), expected, rtol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("Loss", ["multinomial", "binary"])
+def test_full_precision_on_float32_X_matches_float64_X(Loss, sparse):
+    """After use_full_precision, float32 X is evaluated exactly in float64."""
+    rng = np.random.default_rng(7)
+    X64 = rng.normal(size=(9000, 6)).astype(np.float32).astype(np.float64)
+    y = rng.integers(0, 3, size=9000)
+    s = rng.uniform(0.5, 1.5, size=9000)
+    if Loss == "multinomial":
+        args = (y, s, 3, 0.1, True)
+        make = MultinomialLoss
+    else:
+        args = ((y[:, None] == np.arange(3)).astype(float), s, 0.1, True)
+        make = BinaryLoss
+    X32 = X64.astype(np.float32)
+    if sparse:
+        X32, X64 = sp.csr_matrix(X32), sp.csr_matrix(X64)
+    low, exact = make(X32, *args), make(X64, *args)
+    coef = rng.normal(size=exact.coef_shape)
+    assert low.low_precision and not exact.low_precision
+    f_low, g_low = low.loss_gradient(coef)
+    f_exact, g_exact = exact.loss_gradient(coef)
+    assert f_low == pytest.approx(f_exact, rel=1e-5)
+    assert low.use_full_precision() and not low.use_full_precision()
+    f_full, g_full = low.loss_gradient(coef)
+    assert f_full == pytest.approx(f_exact, rel=1e-13)
+    np.testing.assert_allclose(g_full, g_exact, rtol=1e-11, atol=1e-14)

@@ -352,6 +352,22 @@ def test_float32_agrees_with_float64(name):
     )
 
 
+def test_float32_tight_tol_finishes_in_full_precision():
+    X, y = make_classification(
+        n_samples=20_000, n_features=20, n_informative=10, n_classes=4, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf32 = SoftmaxRegression(tol=1e-9).fit(X.astype(np.float32), y)
+    X64 = X.astype(np.float32).astype(float)
+    clf64 = SoftmaxRegression(tol=1e-9).fit(X64, y)
+    np.testing.assert_allclose(clf32.coef_, clf64.coef_, rtol=1e-5, atol=1e-7)
+    # The float32 fit met tol on the exact (float64) gradient, which float32
+    # products alone cannot resolve.
+    _, grad_W, grad_b = multinomial_objective(clf32.coef_, clf32.intercept_, X64, y)
+    assert max(np.abs(grad_W).max(), np.abs(grad_b).max()) / len(y) <= 1e-8
+
+
 def test_no_intercept():
     X, y = DATASETS["wine"]()
     ours, ref = _fit_pair(
