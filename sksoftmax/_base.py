@@ -11,6 +11,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit, log_expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -39,6 +40,16 @@ def check_sample_weight(sample_weight, X):
             "sample_weight must have a positive sum; all weights are zero."
         )
     return sample_weight
+
+
+def binary_proba(scores):
+    """``[P(negative), P(positive)]`` from log-odds of shape (n_samples, 1)."""
+    return np.hstack([expit(-scores), expit(scores)])
+
+
+def binary_log_proba(scores):
+    """Logarithm of :func:`binary_proba`, finite for every finite score."""
+    return np.hstack([log_expit(-scores), log_expit(scores)])
 
 
 def encode_classes(y, sample_weight, estimator_name):

@@ -16,6 +16,8 @@ from ._base import (
     FLOAT_DTYPES,
     _LinearClassifier,
     balanced_weights,
+    binary_log_proba,
+    binary_proba,
     check_sample_weight,
     class_weight_by_index,
     encode_classes,
@@ -211,13 +213,7 @@ class OneVsRestLogistic(_LinearClassifier):
                         "With an indicator matrix, class_weight keys must be 0 "
                         f"(negative) and 1 (positive); got {sorted(unknown)}."
                     )
-            weights = np.column_stack(
-                [
-                    balanced_weights(self.class_weight, column.astype(np.intp), 2)
-                    for column in Y.T
-                ]
-            )
-            return Y.astype(np.float64), sample_weight[:, None] * weights
+            return Y.astype(np.float64), sample_weight[:, None] * self._label_weights(Y)
 
         y = np.ravel(y)
         classes, y_index = encode_classes(y, sample_weight, type(self).__name__)
@@ -235,13 +231,17 @@ class OneVsRestLogistic(_LinearClassifier):
                 classes.shape[0],
             )
             return Y, (sample_weight * per_sample)[:, None]
-        weights = np.column_stack(
+        return Y, sample_weight[:, None] * self._label_weights(Y)
+
+    def _label_weights(self, Y):
+        """Per-sample weights of each label's binary problem (negatives and
+        positives weighted as ``class_weight`` says), shape of ``Y``."""
+        return np.column_stack(
             [
                 balanced_weights(self.class_weight, column.astype(np.intp), 2)
                 for column in Y.T
             ]
         )
-        return Y, sample_weight[:, None] * weights
 
     # -- fitting -------------------------------------------------------------
 
@@ -348,7 +348,7 @@ class OneVsRestLogistic(_LinearClassifier):
         """
         scores = self._raw_scores(X)
         if self._is_binary():
-            return np.hstack([expit(-scores), expit(scores)])
+            return binary_proba(scores)
         proba = expit(scores)
         if self._target_type != "multilabel-indicator":
             proba /= proba.sum(axis=1, keepdims=True)
@@ -367,7 +367,7 @@ class OneVsRestLogistic(_LinearClassifier):
         """
         scores = self._raw_scores(X)
         if self._is_binary():
-            return np.hstack([log_expit(-scores), log_expit(scores)])
+            return binary_log_proba(scores)
         log_proba = log_expit(scores)
         if self._target_type != "multilabel-indicator":
             log_proba -= logsumexp(log_proba, axis=1, keepdims=True)

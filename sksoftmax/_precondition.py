@@ -28,7 +28,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._chunks import row_blocks
+from ._chunks import CHUNK_ROWS, row_blocks
 
 __all__ = [
     "CholeskyPreconditioner",
@@ -164,10 +164,16 @@ def _weighted_moments(X, weights):
 
 
 def _weighted_gram(X, w, fit_intercept):
-    """``[X, 1]^T diag(w) [X, 1]`` in float64, formed in row blocks."""
+    """``[X, 1]^T diag(w) [X, 1]``, formed in row blocks.
+
+    Accumulated in float64; the products run in X's own precision, which is
+    plenty for a preconditioner (the Cholesky below adds a ridge).
+    """
     n_features = X.shape[1]
     gram = np.zeros((n_features + fit_intercept,) * 2)
-    for rows, block in row_blocks(X):
+    blocks = _native_blocks(X) if X.dtype == np.float32 else row_blocks(X)
+    w = w.astype(X.dtype, copy=False) if X.dtype == np.float32 else w
+    for rows, block in blocks:
         w_block = w[rows, None]
         if sp.issparse(block):
             weighted = block.multiply(w_block).tocsr()
@@ -183,6 +189,13 @@ def _weighted_gram(X, w, fit_intercept):
     return gram
 
 
+def _native_blocks(X):
+    """Row blocks of X in its own dtype (views for dense X)."""
+    for start in range(0, X.shape[0], CHUNK_ROWS):
+        rows = slice(start, min(start + CHUNK_ROWS, X.shape[0]))
+        yield rows, X[rows]
+
+
 def _proportional_columns(weights):
     """If every column of ``weights`` is a multiple of one vector, return it
     and the multiples (the case at ``coef = 0``); otherwise None."""
@@ -196,6 +209,21 @@ def _proportional_columns(weights):
         if not np.allclose(weights[:, k], factor * base, rtol=1e-12, atol=0):
             return None
     return base, factors
+
+
+def _robust_cholesky(H, ridge):
+    """Cholesky factor of ``H`` plus a small relative ridge.
+
+    The ridge keeps the factorisation defined when a feature is constant, the
+    weights vanish or ``H`` was accumulated in float32; it is raised until
+    the factorisation succeeds.
+    """
+    scale = max(np.trace(H) / H.shape[0], 1e-300)
+    while True:
+        try:
+            return np.linalg.cholesky(H + (ridge * scale + 1e-300) * np.eye(len(H)))
+        except np.linalg.LinAlgError:
+            ridge *= 100.0
 
 
 def _cholesky_factors(X, weights, l2_reg, fit_intercept):
@@ -224,10 +252,9 @@ def _cholesky_factors(X, weights, l2_reg, fit_intercept):
         if fit_intercept:
             diag[-1] = 0.0
         H[np.diag_indices(p)] += diag
-        # A small relative ridge keeps the factorisation defined when a
-        # feature is constant or the weights vanish.
-        H[np.diag_indices(p)] += 1e-10 * max(np.trace(H) / p, 1e-300) + 1e-300
-        factors.append(np.linalg.cholesky(H))
+        factors.append(
+            _robust_cholesky(H, ridge=1e-10 if X.dtype == np.float64 else 1e-6)
+        )
     factors = np.stack(factors)
     identical = np.allclose(multiples, multiples[0], rtol=1e-12, atol=0)
     if columns.shape[1] == 1 and n_rows > 1 and not identical:

@@ -1,7 +1,6 @@
 """SoftmaxRegression: multinomial logistic regression for exclusive classes."""
 
 import numpy as np
-from scipy.special import expit, log_expit
 from sklearn.base import _fit_context
 from sklearn.utils.validation import validate_data
 
@@ -10,6 +9,8 @@ from ._base import (
     FLOAT_DTYPES,
     _LinearClassifier,
     balanced_weights,
+    binary_log_proba,
+    binary_proba,
     check_sample_weight,
     class_weight_by_index,
     encode_classes,
@@ -217,7 +218,7 @@ class SoftmaxRegression(_LinearClassifier):
         """
         scores = self._raw_scores(X)
         if scores.shape[1] == 1:
-            return np.hstack([expit(-scores), expit(scores)])
+            return binary_proba(scores)
         return softmax(scores, axis=1)
 
     def predict_log_proba(self, X):
@@ -237,7 +238,7 @@ class SoftmaxRegression(_LinearClassifier):
         """
         scores = self._raw_scores(X)
         if scores.shape[1] == 1:
-            return np.hstack([log_expit(-scores), log_expit(scores)])
+            return binary_log_proba(scores)
         return log_softmax(scores, axis=1)
 
     def predict(self, X):

@@ -7,11 +7,18 @@ row of ``coef`` (one per output), and convergence is judged row by row.
 
 It runs :func:`scipy.optimize.minimize` with ``method="L-BFGS-B"`` and stops
 when every row's largest absolute gradient entry is at most ``tol``, the
-criterion of scikit-learn's lbfgs solver. When the problem is small enough
-for an exact Hessian to be cheap, it then takes a few Newton steps, which
-drive the gradient to rounding level at negligible cost, so that results do
-not depend on where L-BFGS happened to stop (for example, fitting with
-integer sample weights equals fitting on repeated rows).
+criterion of scikit-learn's lbfgs solver, always measured on the original
+coefficients. Three things make it faster and more exact than plain L-BFGS:
+
+* preconditioning (:mod:`sksoftmax._precondition`): L-BFGS runs in variables
+  whose curvature is close to the identity, rebuilt from the Hessian's
+  diagonal blocks every few dozen iterations (a restart of L-BFGS);
+* mixed precision: with float32 ``X`` the products run in float32 until the
+  objective's rounding noise stops progress, then in float64;
+* Newton refinement: when the problem is small enough for an exact Hessian
+  to be cheap, a few Newton steps drive the gradient to rounding level, so
+  results do not depend on where L-BFGS happened to stop (for example,
+  fitting with integer sample weights equals fitting on repeated rows).
 """
 
 import os
@@ -38,7 +45,7 @@ _REFINE_MAX_FLOPS = 1e8
 _REFINE_MAX_PARAMS = 2000
 _REFINE_MAX_STEPS = 8
 # Relative-decrease stop of the float32 phase (see _relative_ftol).
-LOW_PRECISION_FTOL = 1e-10
+LOW_PRECISION_FTOL = 1e-8
 
 
 @dataclass
@@ -280,8 +287,9 @@ def _relative_ftol(loss):
 
     In float64 it only fires at rounding level, as in scikit-learn. With
     float32 work arrays the objective carries rounding noise of about 1e-9
-    relative; stopping there (and switching to full precision) avoids line
-    searches that chase noise.
+    relative; stopping a little above it (and switching to full precision)
+    avoids line searches that chase noise (on benchmark (g) at tol=1e-6:
+    0.60 s with 1e-8, 1.04 s with 1e-10).
     """
     if getattr(loss, "low_precision", False):
         return LOW_PRECISION_FTOL
@@ -363,6 +371,8 @@ def minimize_lbfgs(
             tracker, v0, min(interval, max_iter - tracker.n_iter), _relative_ftol(loss)
         )
         coef = tracker.coef
+        if tracker.done():
+            break
         if status != 1 and loss.use_full_precision():
             # float32 products reached their rounding floor: finish in float64.
             tracker.evaluate_coef(coef)
@@ -382,6 +392,8 @@ def minimize_lbfgs(
         and n_params <= _REFINE_MAX_PARAMS
         and flops <= _REFINE_MAX_FLOPS
     ):
+        if loss.use_full_precision():
+            tracker.evaluate_coef(coef)
         coef = _refine(loss, tracker, coef, min(budget, _REFINE_MAX_STEPS))
     converged = tracker.grad_max <= tol
     n_iter = np.where(
