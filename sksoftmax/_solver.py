@@ -138,13 +138,14 @@ class _Tracker:
 
 @contextmanager
 def _single_threaded_scipy_blas():
-    """Run scipy's own BLAS on one thread while L-BFGS-B works.
+    """Run scipy's own BLAS on one thread while the solver works.
 
     Where numpy and scipy each bundle an OpenBLAS (the PyPI wheels do), the
     two thread pools spin against each other: L-BFGS-B's tiny vector
-    operations in scipy's BLAS then slow numpy's matrix products by an order
-    of magnitude on a 2-core machine. numpy's BLAS, which does the heavy
-    products, keeps all its threads.
+    operations (and the small triangular and Cholesky solves of the
+    preconditioner) in scipy's BLAS then slow numpy's matrix products by an
+    order of magnitude on a 2-core machine. numpy's BLAS, which does the
+    heavy products, keeps all its threads.
     """
     libraries = _scipy_only_blas()
     if libraries is None:
@@ -298,23 +299,22 @@ def _relative_ftol(loss):
 
 def _lbfgs_run(tracker, v0, max_iter, ftol):
     """One L-BFGS-B run from ``v0``; returns scipy's status and message."""
-    with _single_threaded_scipy_blas():
-        result = minimize(
-            tracker,
-            v0.ravel(),
-            method="L-BFGS-B",
-            jac=True,
-            callback=tracker.callback,
-            options={
-                "maxiter": max_iter,
-                "maxfun": 20 * max_iter + 100,
-                "maxls": 50,
-                # Stopping is ours (per row, in the callback): L-BFGS-B's
-                # gradient test is disabled.
-                "gtol": 0.0,
-                "ftol": ftol,
-            },
-        )
+    result = minimize(
+        tracker,
+        v0.ravel(),
+        method="L-BFGS-B",
+        jac=True,
+        callback=tracker.callback,
+        options={
+            "maxiter": max_iter,
+            "maxfun": 20 * max_iter + 100,
+            "maxls": 50,
+            # Stopping is ours (per row, in the callback): L-BFGS-B's
+            # gradient test is disabled.
+            "gtol": 0.0,
+            "ftol": ftol,
+        },
+    )
     if not np.array_equal(result.x, tracker.v):
         tracker(result.x)
     return result.status, str(result.message)
@@ -348,6 +348,11 @@ def minimize_lbfgs(
     -------
     result : SolverResult
     """
+    with _single_threaded_scipy_blas():
+        return _minimize(loss, coef0, tol, max_iter, verbose, precondition, refine)
+
+
+def _minimize(loss, coef0, tol, max_iter, verbose, precondition, refine):
     tracker = _Tracker(loss, tol, verbose)
     coef = np.array(coef0, dtype=np.float64).reshape(loss.coef_shape)
     tracker.evaluate_coef(coef)
