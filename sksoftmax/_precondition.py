@@ -162,6 +162,9 @@ def _weighted_moments(X, weights):
     return first, second, weights.sum(axis=0)
 
 
+_NEGLIGIBLE_WEIGHT = 1e-4
+
+
 def _weighted_gram(X, w, fit_intercept):
     """``[X, 1]^T diag(w) [X, 1]``, formed in row blocks.
 
@@ -172,8 +175,15 @@ def _weighted_gram(X, w, fit_intercept):
     gram = np.zeros((n_features + fit_intercept,) * 2)
     blocks = _native_blocks(X) if X.dtype == np.float32 else row_blocks(X)
     w = w.astype(X.dtype, copy=False) if X.dtype == np.float32 else w
+    # Rows whose weight is negligible (a sample far from a class's boundary
+    # has p (1 - p) ~ 0) are skipped: with many classes most rows are, and
+    # what they would add is below 1e-4 of the largest row's contribution.
+    cutoff = _NEGLIGIBLE_WEIGHT * float(w.max(initial=0.0))
     for rows, block in blocks:
         w_block = w[rows, None]
+        keep = w_block[:, 0] > cutoff
+        if not keep.all():
+            block, w_block = block[keep], w_block[keep]
         if sp.issparse(block):
             weighted = block.multiply(w_block).tocsr()
             gram[:n_features, :n_features] += (block.T @ weighted).toarray()
