@@ -49,9 +49,8 @@ def test_round_trip_and_chain_rule(kind, sparse, fit_intercept):
 def test_cholesky_whitens_the_diagonal_hessian_blocks(fit_intercept):
     rng = np.random.default_rng(1)
     loss, coef = _problem(False, fit_intercept, rng)
-    pre = build_preconditioner(
-        loss.X, loss.curvature_weights(coef), loss.l2_reg, fit_intercept, "cholesky"
-    )
+    weights = loss.curvature_weights(coef)
+    pre = build_preconditioner(loss.X, weights, loss.l2_reg, fit_intercept, "cholesky")
     K, p = coef.shape
     H = loss.hessian(coef).reshape(K, p, K, p)
     for k in range(K):
@@ -62,7 +61,14 @@ def test_cholesky_whitens_the_diagonal_hessian_blocks(fit_intercept):
             V = np.zeros((K, p))
             V[k, j] = 1.0
             M[:, j] = pre.to_coef(V)[k]
-        np.testing.assert_allclose(M.T @ H[k, :, k, :] @ M, np.eye(p), atol=1e-6)
+        whitened = M.T @ H[k, :, k, :] @ M
+        # Rows of negligible weight (below 1e-4 of the largest) are left out
+        # of the factor, so the whitened block is I plus a small PSD part.
+        eigenvalues = np.linalg.eigvalsh((whitened + whitened.T) / 2)
+        assert eigenvalues.min() > 1 - 1e-6  # the factor's tiny ridge
+        assert eigenvalues.max() < 1 + 1e-2
+        if np.all(loss.curvature_weights(coef)[:, k] > 1e-4 * weights[:, k].max()):
+            np.testing.assert_allclose(whitened, np.eye(p), atol=1e-6)
 
 
 def test_shared_factor_at_zero_matches_per_row_factors():
@@ -113,3 +119,19 @@ def test_wide_sparse_problem_uses_diagonal_and_matches_plain():
     np.testing.assert_allclose(model.coef_, plain.coef_, atol=1e-5)
     pre = build_preconditioner(X, np.ones((300, 3)), 0.1, True, kind="diagonal")
     assert pre.scale.shape == (3, 40)
+
+
+def test_negligible_rows_are_left_out_of_the_gram():
+    from sksoftmax._precondition import _weighted_gram
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(200, 3))
+    w = rng.uniform(0.5, 1.0, size=200)
+    w[:50] = 1e-9  # far from the boundary: negligible curvature
+    exact = np.hstack([X, np.ones((200, 1))])
+    expected = (exact[50:] * w[50:, None]).T @ exact[50:]
+    gram = _weighted_gram(X, w, fit_intercept=True)
+    np.testing.assert_allclose(gram[:3, :4], expected[:3, :4], rtol=1e-12)
+    # and nothing is skipped when every weight matters
+    full = _weighted_gram(X, np.ones(200), fit_intercept=False)
+    np.testing.assert_allclose(full, X.T @ X, rtol=1e-12)
