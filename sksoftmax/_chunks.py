@@ -14,19 +14,22 @@ __all__ = ["CHUNK_ROWS", "row_blocks", "scores_float64", "residual_times_X_float
 CHUNK_ROWS = 8192
 
 
-def row_blocks(X):
-    """Yield ``(rows, block)``: a slice and that slice of X in float64.
+def row_blocks(X, dtype=np.float64):
+    """Yield ``(rows, block)``: a slice and that slice of X as ``dtype``.
 
-    Blocks are views when X is already float64 (callers must not write to
-    them) and small temporary copies otherwise.
+    ``dtype=None`` keeps X's own dtype. Blocks are views when no conversion
+    is needed (callers must not write to them) and small temporary copies
+    otherwise.
     """
     for start in range(0, X.shape[0], CHUNK_ROWS):
         rows = slice(start, min(start + CHUNK_ROWS, X.shape[0]))
         block = X[rows]
-        if sp.issparse(block):
-            yield rows, block.astype(np.float64, copy=False)
+        if dtype is None:
+            yield rows, block
+        elif sp.issparse(block):
+            yield rows, block.astype(dtype, copy=False)
         else:
-            yield rows, np.asarray(block, dtype=np.float64)
+            yield rows, np.asarray(block, dtype=dtype)
 
 
 def scores_float64(X, W, out):

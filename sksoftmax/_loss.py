@@ -131,7 +131,8 @@ def _augmented(X, fit_intercept):
     return Xd
 
 
-def _penalty_diagonal(n_features, fit_intercept, l2):
+def penalty_diagonal(n_features, fit_intercept, l2):
+    """Hessian of the penalty: ``l2`` on the coefficients, 0 on the intercept."""
     diag = np.full(n_features + fit_intercept, float(l2))
     if fit_intercept:
         diag[-1] = 0.0
@@ -247,7 +248,7 @@ class MultinomialLoss(_Precision):
                 block = (Xa * w[:, None]).T @ Xa
                 H[k, :, m, :] = block
                 H[m, :, k, :] = block.T
-        diag = _penalty_diagonal(self.n_features, self.fit_intercept, self.l2_reg)
+        diag = penalty_diagonal(self.n_features, self.fit_intercept, self.l2_reg)
         for k in range(K):
             H[k, :, k, :] += np.diag(diag)
         return H.reshape(K * p, K * p)
@@ -350,7 +351,7 @@ class BinaryLoss(_Precision):
         H = np.einsum("ij,ik,il->kjl", Xa, curv, Xa, optimize=True)
         for k in range(self.n_outputs):
             H[k] += np.diag(
-                _penalty_diagonal(self.n_features, self.fit_intercept, self.l2_reg[k])
+                penalty_diagonal(self.n_features, self.fit_intercept, self.l2_reg[k])
             )
         return H
 

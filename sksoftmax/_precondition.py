@@ -28,7 +28,8 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._chunks import CHUNK_ROWS, row_blocks
+from ._chunks import row_blocks
+from ._loss import penalty_diagonal
 
 __all__ = [
     "CholeskyPreconditioner",
@@ -173,7 +174,7 @@ def _weighted_gram(X, w, fit_intercept):
     """
     n_features = X.shape[1]
     gram = np.zeros((n_features + fit_intercept,) * 2)
-    blocks = _native_blocks(X) if X.dtype == np.float32 else row_blocks(X)
+    blocks = row_blocks(X, dtype=None if X.dtype == np.float32 else np.float64)
     w = w.astype(X.dtype, copy=False) if X.dtype == np.float32 else w
     # Rows whose weight is negligible (a sample far from a class's boundary
     # has p (1 - p) ~ 0) are skipped: with many classes most rows are, and
@@ -196,13 +197,6 @@ def _weighted_gram(X, w, fit_intercept):
         gram[n_features, :n_features] = gram[:n_features, n_features]
         gram[n_features, n_features] = w.sum()
     return gram
-
-
-def _native_blocks(X):
-    """Row blocks of X in its own dtype (views for dense X)."""
-    for start in range(0, X.shape[0], CHUNK_ROWS):
-        rows = slice(start, min(start + CHUNK_ROWS, X.shape[0]))
-        yield rows, X[rows]
 
 
 def _proportional_columns(weights):
@@ -259,10 +253,7 @@ def _cholesky_factors(X, weights, l2_reg, fit_intercept):
         if columns.shape[1] == 1:
             H *= multiples[0]
         penalty = l2_reg[k]
-        diag = np.full(p, penalty)
-        if fit_intercept:
-            diag[-1] = 0.0
-        H[np.diag_indices(p)] += diag
+        H[np.diag_indices(p)] += penalty_diagonal(X.shape[1], fit_intercept, penalty)
         factors.append(
             _robust_cholesky(H, ridge=1e-10 if X.dtype == np.float64 else 1e-6)
         )

@@ -104,6 +104,7 @@ class _Tracker:
         value, grad = self.loss.loss_gradient(coef)
         self.coef = coef
         self.value = value
+        self.grad = grad
         self.grad_max = _row_grad_max(grad, self.loss.coupled)
         return value, grad
 
@@ -111,7 +112,8 @@ class _Tracker:
         coef = self.preconditioner.to_coef(v.reshape(self.shape))
         value, grad = self.evaluate_coef(coef)
         self.v = v.copy()
-        return value, self.preconditioner.gradient_to_v(grad).ravel()
+        # A copy: tracker.grad must stay as evaluated whatever scipy does.
+        return value, np.array(self.preconditioner.gradient_to_v(grad)).ravel()
 
     def done(self):
         """Record newly converged rows; True when every row has converged."""
@@ -229,10 +231,12 @@ def _row_values(loss, coef):
 
 
 def _refine(loss, tracker, coef, max_steps):
-    """Damped Newton steps from ``coef``; each row keeps only improvements."""
+    """Damped Newton steps from ``coef``; each row keeps only improvements.
+
+    ``tracker`` holds the evaluation at ``coef`` on entry and after each step.
+    """
     for _ in range(max_steps):
-        value, grad = loss.loss_gradient(coef)
-        gmax = _row_grad_max(grad, loss.coupled)
+        grad, gmax = tracker.grad, tracker.grad_max.copy()
         if not np.all(np.isfinite(gmax)) or gmax.max() == 0.0:
             break
         fvals = _row_values(loss, coef)
