@@ -135,3 +135,42 @@ def test_negligible_rows_are_left_out_of_the_gram():
     # and nothing is skipped when every weight matters
     full = _weighted_gram(X, np.ones(200), fit_intercept=False)
     np.testing.assert_allclose(full, X.T @ X, rtol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sampled_gram_whitens_the_exact_gram(sparse, dtype):
+    from sksoftmax._precondition import _sample_size, _weighted_gram
+
+    rng = np.random.default_rng(5)
+    n, p = 30_000, 8
+    X = (rng.normal(size=(n, p)) * np.logspace(-2, 2, p) + 3.0).astype(dtype)
+    w = rng.uniform(0.0, 1.0, size=n) ** 4
+    w[::3] = 0.0
+    assert _sample_size(n, p + 1) is not None  # this size is sampled
+    Xa = np.hstack([X.astype(np.float64), np.ones((n, 1))])
+    exact = (Xa * w[:, None]).T @ Xa
+    data = sp.csr_matrix(X) if sparse else X
+    gram = _weighted_gram(data, w, fit_intercept=True)
+    np.testing.assert_allclose(gram, gram.T)
+    assert gram[-1, -1] == pytest.approx(w.sum(), rel=1e-12)
+    # In the variables the sampled factor defines, the exact Gram is close
+    # to the identity: the preconditioner's whole purpose.
+    L = np.linalg.cholesky(gram)
+    Linv = np.linalg.inv(L)
+    eigenvalues = np.linalg.eigvalsh(Linv @ exact @ Linv.T)
+    assert 0.6 < eigenvalues.min() and eigenvalues.max() < 1.6
+    # deterministic
+    np.testing.assert_array_equal(gram, _weighted_gram(data, w, fit_intercept=True))
+
+
+def test_sampled_rows_follow_the_weights():
+    from sksoftmax._precondition import _importance_rows
+
+    w = np.zeros(1000)
+    w[[3, 500, 999]] = [1.0, 2.0, 1.0]
+    rows, row_weight = _importance_rows(w, 400)
+    assert row_weight == pytest.approx(4.0 / 400)
+    counts = np.bincount(rows, minlength=1000)
+    assert set(np.flatnonzero(counts)) == {3, 500, 999}
+    np.testing.assert_array_equal(counts[[3, 500, 999]], [100, 200, 100])
