@@ -28,6 +28,8 @@ Coefficients are passed as one matrix ``coef`` of shape
 objective at scikit-learn's scale, ``C * sum_i s_i l_i + 0.5 * ||W||^2``.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
@@ -88,10 +90,20 @@ class _Precision:
 
     With float32 ``X`` the work arrays start in float32, so the heavy
     products run at float32 speed. Rounding then puts a floor under the
-    objective's accuracy (about 1e-8 relative); near the optimum the solver
-    calls :meth:`use_full_precision`, after which the scores and gradient are
-    computed in float64, block by block, without copying ``X``.
+    objective's accuracy (about 1e-9 relative: each score carries a relative
+    error of about 1e-7), which stops L-BFGS short of a tight ``tol``. Two
+    steps lower that floor, both called by the solver when L-BFGS stalls:
+
+    * :meth:`anchor_at` keeps float32 products but evaluates the objective as
+      a *difference* from an anchor point computed once in float64. The
+      float32 part is then proportional to the distance from the anchor,
+      which is tiny near the optimum, so the floor drops by orders of
+      magnitude at float32 speed.
+    * :meth:`use_full_precision`: scores and gradient in float64, block by
+      block, without copying ``X``.
     """
+
+    _anchor = None
 
     @property
     def low_precision(self):
@@ -102,7 +114,37 @@ class _Precision:
         if not self.low_precision:
             return False
         self._allocate(np.float64)
+        self._anchor = None
         return True
+
+    def anchor_at(self, coef):
+        """Evaluate later objectives relative to a float64 evaluation at
+        ``coef``; returns False (and does nothing) in full precision."""
+        if not self.low_precision:
+            return False
+        scores = _linear_predictor(
+            self.X, coef, self.fit_intercept, np.empty(self._work.shape)
+        )
+        self._anchor = self._make_anchor(np.array(coef, dtype=np.float64), scores)
+        return True
+
+    def _shift_from_anchor(self, coef):
+        """Score changes ``dZ`` since the anchor, in the work array, or None
+        (no anchor, or a point so far away that the plain evaluation is as
+        accurate: the difference formulas are only used for ``|dZ| <= 1``)."""
+        if self._anchor is None:
+            return None
+        dZ = _linear_predictor(
+            self.X, coef - self._anchor.coef, self.fit_intercept, self._work
+        )
+        if dZ.size and max(dZ.max(), -dZ.min()) > _ANCHOR_MAX_SHIFT:
+            return None
+        return dZ
+
+
+# Largest score change from the anchor for which objectives are computed as
+# differences (see _Precision); beyond it the plain evaluation is used.
+_ANCHOR_MAX_SHIFT = 1.0
 
 
 def _bernoulli_variance(P, weights):
@@ -137,6 +179,29 @@ def penalty_diagonal(n_features, fit_intercept, l2):
     if fit_intercept:
         diag[-1] = 0.0
     return diag
+
+
+def _softmax_in_place(Z, target_pos):
+    """Overwrite scores ``Z`` (n_classes, n_samples) with probabilities.
+
+    Returns ``Z`` and the per-sample cross-entropy (float64), given the flat
+    positions of the true classes.
+    """
+    z_true = Z.reshape(-1)[target_pos].astype(np.float64)
+    zmax = Z.max(axis=0)
+    Z -= zmax
+    np.exp(Z, out=Z)
+    total = Z.sum(axis=0)
+    Z /= total
+    lse = zmax.astype(np.float64) + np.log(total, dtype=np.float64)
+    return Z, lse - z_true
+
+
+@dataclass
+class _MultinomialAnchor:
+    coef: np.ndarray
+    proba: np.ndarray  # (n_classes, n_samples), work precision
+    ce: np.ndarray  # per-sample cross-entropy, float64
 
 
 class MultinomialLoss(_Precision):
@@ -192,15 +257,31 @@ class MultinomialLoss(_Precision):
         Returns the work array (n_classes, n_samples) and the per-sample
         cross-entropy.
         """
+        dZ = self._shift_from_anchor(coef)
+        if dZ is not None:
+            return self._probabilities_from_anchor(dZ)
         Z = _linear_predictor(self.X, coef, self.fit_intercept, self._work)
-        z_true = Z.reshape(-1)[self._target_pos].astype(np.float64)
-        zmax = Z.max(axis=0)
-        Z -= zmax
-        np.exp(Z, out=Z)
-        total = Z.sum(axis=0)
-        Z /= total
-        lse = zmax.astype(np.float64) + np.log(total, dtype=np.float64)
-        return Z, lse - z_true
+        return _softmax_in_place(Z, self._target_pos)
+
+    def _make_anchor(self, coef, scores):
+        proba, ce = _softmax_in_place(scores, self._target_pos)
+        return _MultinomialAnchor(coef, proba.astype(self._work.dtype), ce)
+
+    def _probabilities_from_anchor(self, dZ):
+        """Probabilities and cross-entropy from the score change ``dZ``.
+
+        With ``q`` the anchor's probabilities, ``p = q e^dz / sum(q e^dz)``
+        and ``CE = CE_anchor + log(1 + sum q (e^dz - 1)) - dz_true``: every
+        rounding error scales with ``dz``.
+        """
+        anchor = self._anchor
+        dz_true = dZ.reshape(-1)[self._target_pos].astype(np.float64)
+        np.expm1(dZ, out=dZ)
+        dZ *= anchor.proba
+        change = dZ.sum(axis=0, dtype=np.float64)
+        dZ += anchor.proba
+        dZ /= (1.0 + change).astype(dZ.dtype)
+        return dZ, anchor.ce + (np.log1p(change) - dz_true)
 
     def loss(self, coef):
         """Objective value at ``coef``."""
@@ -252,6 +333,13 @@ class MultinomialLoss(_Precision):
         for k in range(K):
             H[k, :, k, :] += np.diag(diag)
         return H.reshape(K * p, K * p)
+
+
+@dataclass
+class _BinaryAnchor:
+    coef: np.ndarray
+    proba: np.ndarray  # (n_outputs, n_samples), work precision
+    data: np.ndarray  # per-output data term, float64
 
 
 class BinaryLoss(_Precision):
@@ -308,19 +396,60 @@ class BinaryLoss(_Precision):
     def coef_shape(self):
         return (self.n_outputs, self.n_features + self.fit_intercept)
 
-    def _data_term(self, Z):
-        """Per-output ``sum_i s_ik (log(1 + exp(z_ik)) - t_ik z_ik)``."""
-        np.logaddexp(0, Z, out=self._tmp)
-        self._tmp *= self._S
-        softplus = self._tmp.sum(axis=1, dtype=np.float64)
-        np.multiply(Z, self._ST, out=self._tmp)
-        return softplus - self._tmp.sum(axis=1, dtype=np.float64)
+    def _data_term(self, Z, out):
+        """Per-output ``sum_i s_ik (log(1 + exp(z_ik)) - t_ik z_ik)``;
+        ``out`` is scratch of Z's shape."""
+        if Z.dtype == self._S.dtype:
+            S, ST = self._S, self._ST
+        else:  # a float64 anchor of float32 work arrays
+            S = self.sample_weight.T
+            ST = S * self._positive
+        np.logaddexp(0, Z, out=out)
+        out *= S
+        softplus = out.sum(axis=1, dtype=np.float64)
+        np.multiply(Z, ST, out=out)
+        return softplus - out.sum(axis=1, dtype=np.float64)
+
+    def _probabilities(self, coef):
+        """Fill the work array with ``expit(z)``; return it (n_outputs,
+        n_samples) and the per-output data term."""
+        dZ = self._shift_from_anchor(coef)
+        if dZ is not None:
+            return self._probabilities_from_anchor(dZ)
+        Z = _linear_predictor(self.X, coef, self.fit_intercept, self._work)
+        data = self._data_term(Z, self._tmp)
+        return expit(Z, out=Z), data
+
+    def _make_anchor(self, coef, scores):
+        data = self._data_term(scores, np.empty_like(scores))
+        proba = expit(scores, out=scores).astype(self._work.dtype)
+        return _BinaryAnchor(coef, proba, data)
+
+    def _probabilities_from_anchor(self, dZ):
+        """Probabilities and data term from the score change ``dZ``.
+
+        With ``q`` the anchor's probabilities, ``p = q e^dz / (1 + q (e^dz - 1))``
+        and the softplus grows by ``log(1 + q (e^dz - 1))``: every rounding
+        error scales with ``dz``.
+        """
+        anchor, tmp = self._anchor, self._tmp
+        np.multiply(dZ, self._ST, out=tmp)
+        target_change = tmp.sum(axis=1, dtype=np.float64)
+        np.expm1(dZ, out=dZ)
+        dZ *= anchor.proba
+        np.log1p(dZ, out=tmp)
+        tmp *= self._S
+        softplus_change = tmp.sum(axis=1, dtype=np.float64)
+        np.add(dZ, 1.0, out=tmp)
+        dZ += anchor.proba
+        dZ /= tmp
+        return dZ, anchor.data + (softplus_change - target_change)
 
     def loss_per_output(self, coef):
         """Objective of each output separately, shape ``(n_outputs,)``."""
-        Z = _linear_predictor(self.X, coef, self.fit_intercept, self._work)
+        _, data = self._probabilities(coef)
         W = coef[:, : self.n_features]
-        return self._data_term(Z) + 0.5 * self.l2_reg * np.einsum("ij,ij->i", W, W)
+        return data + 0.5 * self.l2_reg * np.einsum("ij,ij->i", W, W)
 
     def loss(self, coef):
         """Objective value at ``coef`` (the sum over outputs)."""
@@ -328,21 +457,18 @@ class BinaryLoss(_Precision):
 
     def loss_gradient(self, coef):
         """Objective value and gradient (same shape as ``coef``) at ``coef``."""
-        Z = _linear_predictor(self.X, coef, self.fit_intercept, self._work)
-        value = float(self._data_term(Z).sum()) + _penalty(
-            coef, self.n_features, self.l2_reg
-        )
-        expit(Z, out=Z)
-        Z *= self._S
-        Z -= self._ST
-        grad = _gradient_from_residual(self.X, Z, coef, self.fit_intercept, self.l2_reg)
+        P, data = self._probabilities(coef)
+        value = float(data.sum()) + _penalty(coef, self.n_features, self.l2_reg)
+        P *= self._S
+        P -= self._ST
+        grad = _gradient_from_residual(self.X, P, coef, self.fit_intercept, self.l2_reg)
         return value, grad
 
     def curvature_weights(self, coef):
         """Weights ``s_ik p_ik (1 - p_ik)``: the Hessian of output ``k`` is
         ``[X, 1]^T diag(w[:, k]) [X, 1]`` plus its penalty."""
-        Z = _linear_predictor(self.X, coef, self.fit_intercept, self._work)
-        return _bernoulli_variance(expit(Z, out=Z), self._S)
+        P, _ = self._probabilities(coef)
+        return _bernoulli_variance(P, self._S)
 
     def hessian_blocks(self, coef):
         """Per-output Hessians, shape ``(n_outputs, p, p)``."""

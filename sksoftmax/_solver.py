@@ -44,8 +44,9 @@ __all__ = ["SolverResult", "minimize_lbfgs"]
 _REFINE_MAX_FLOPS = 1e8
 _REFINE_MAX_PARAMS = 2000
 _REFINE_MAX_STEPS = 8
-# Relative-decrease stop of the float32 phase (see _relative_ftol).
-LOW_PRECISION_FTOL = 1e-8
+# float32 evaluations are re-anchored once an iteration gains less than this
+# fraction of the objective (see _Tracker._anchor_when_progress_is_small).
+ANCHOR_DECREASE = 1e-6
 
 
 @dataclass
@@ -99,6 +100,8 @@ class _Tracker:
         self.first_converged = np.full(self.shape[0], -1)
         self.preconditioner = IdentityPreconditioner()
         self.v = None
+        self.previous_value = np.inf
+        self.anchor_value = None
 
     def evaluate_coef(self, coef):
         value, grad = self.loss.loss_gradient(coef)
@@ -130,6 +133,29 @@ class _Tracker:
             self.report("L-BFGS")
         if self.done():
             raise StopIteration
+        if self.loss.low_precision:
+            self._anchor_when_progress_is_small()
+        self.previous_value = self.value
+
+    def _anchor_when_progress_is_small(self):
+        """Re-anchor float32 evaluations before their rounding noise matters.
+
+        Once an iteration gains less than ``ANCHOR_DECREASE`` of the objective,
+        plain float32 noise (about 1e-9 relative) would soon reach the size of
+        the progress; so would an old anchor's noise, which grows with the
+        distance from it. The function changes by about that noise, far below
+        what a line search resolves at this point, so L-BFGS goes on without
+        a restart.
+        """
+        decrease = self.previous_value - self.value
+        if decrease > ANCHOR_DECREASE * abs(self.value):
+            return
+        if self.anchor_value is not None and (
+            self.anchor_value - self.value <= 10 * decrease
+        ):
+            return
+        if self.loss.anchor_at(self.coef):
+            self.anchor_value = self.value
 
     def report(self, stage):
         print(
@@ -287,21 +313,7 @@ def _refresh_interval(loss, kind):
     return int(np.clip(p // 2, 20, 200))
 
 
-def _relative_ftol(loss):
-    """L-BFGS-B's relative-decrease stop, at the loss's rounding level.
-
-    In float64 it only fires at rounding level, as in scikit-learn. With
-    float32 work arrays the objective carries rounding noise of about 1e-9
-    relative; stopping a little above it (and switching to full precision)
-    avoids line searches that chase noise (on benchmark (g) at tol=1e-6:
-    0.60 s with 1e-8, 1.04 s with 1e-10).
-    """
-    if getattr(loss, "low_precision", False):
-        return LOW_PRECISION_FTOL
-    return 64 * np.finfo(float).eps
-
-
-def _lbfgs_run(tracker, v0, max_iter, ftol):
+def _lbfgs_run(tracker, v0, max_iter):
     """One L-BFGS-B run from ``v0``; returns scipy's status and message."""
     result = minimize(
         tracker,
@@ -316,7 +328,8 @@ def _lbfgs_run(tracker, v0, max_iter, ftol):
             # Stopping is ours (per row, in the callback): L-BFGS-B's
             # gradient test is disabled.
             "gtol": 0.0,
-            "ftol": ftol,
+            # Relative-decrease stop at rounding level, as scikit-learn.
+            "ftol": 64 * np.finfo(float).eps,
         },
     )
     if not np.array_equal(result.x, tracker.v):
@@ -365,6 +378,7 @@ def _minimize(loss, coef0, tol, max_iter, verbose, precondition, refine):
     kind = "auto" if precondition is True else precondition
     interval = _refresh_interval(loss, kind) if precondition else max_iter
     rebuild = bool(precondition)
+    anchored_at = -1
     while not tracker.done() and tracker.n_iter < max_iter:
         if rebuild:
             tracker.preconditioner = build_preconditioner(
@@ -377,13 +391,21 @@ def _minimize(loss, coef0, tol, max_iter, verbose, precondition, refine):
         v0 = tracker.preconditioner.from_coef(coef)
         start = tracker.n_iter
         status, message = _lbfgs_run(
-            tracker, v0, min(interval, max_iter - tracker.n_iter), _relative_ftol(loss)
+            tracker, v0, min(interval, max_iter - tracker.n_iter)
         )
         coef = tracker.coef
         if tracker.done():
             break
-        if status != 1 and loss.use_full_precision():
-            # float32 products reached their rounding floor: finish in float64.
+        if status != 1 and loss.low_precision:
+            # float32 products reached their rounding floor. Re-anchor the
+            # difference evaluation while that still makes progress, then
+            # finish in float64.
+            progressed = tracker.n_iter > anchored_at
+            if progressed and loss.anchor_at(coef):
+                tracker.anchor_value = tracker.value
+            else:
+                loss.use_full_precision()
+            anchored_at = tracker.n_iter
             tracker.evaluate_coef(coef)
             rebuild = False
             continue

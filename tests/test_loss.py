@@ -491,3 +491,68 @@ def test_full_precision_on_float32_X_matches_float64_X(Loss, sparse):
     f_full, g_full = low.loss_gradient(coef)
     assert f_full == pytest.approx(f_exact, rel=1e-13)
     np.testing.assert_allclose(g_full, g_exact, rtol=1e-11, atol=1e-14)
+
+
+def _float32_pair(Loss, sparse, n=20_000, seed=8):
+    """The same loss on float32 X and on its exact float64 copy."""
+    rng = np.random.default_rng(seed)
+    X64 = (3.0 * rng.normal(size=(n, 8))).astype(np.float32).astype(np.float64)
+    y = rng.integers(0, 4, size=n)
+    s = rng.uniform(0.5, 1.5, size=n) / n
+    if Loss == "multinomial":
+        args, make = (y, s, 4, 1e-3, True), MultinomialLoss
+    else:
+        args, make = (
+            ((y[:, None] == np.arange(4)).astype(float), s, 1e-3, True),
+            BinaryLoss,
+        )
+    X32 = X64.astype(np.float32)
+    if sparse:
+        X32, X64 = sp.csr_matrix(X32), sp.csr_matrix(X64)
+    return make(X32, *args), make(X64, *args), rng
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("Loss", ["multinomial", "binary"])
+def test_anchored_float32_objective_is_exact_near_the_anchor(Loss, sparse):
+    """Differences from a float64 anchor remove float32's rounding floor."""
+    low, exact, rng = _float32_pair(Loss, sparse)
+    anchor = rng.normal(size=exact.coef_shape)
+    step = 1e-5 * rng.normal(size=exact.coef_shape)  # steps near an optimum
+    f_exact, g_exact = exact.loss_gradient(anchor + step)
+    f_plain, _ = low.loss_gradient(anchor + step)
+    plain_error = abs(f_plain - f_exact)
+    assert low.anchor_at(anchor)
+    f_anchor, g_anchor = low.loss_gradient(anchor + step)
+    anchored_error = abs(f_anchor - f_exact)
+    assert anchored_error <= 1e-11 * abs(f_exact)
+    assert anchored_error < plain_error / 100
+    # the gradient stays at float32 accuracy, but consistent with the value
+    np.testing.assert_allclose(g_anchor, g_exact, rtol=1e-4, atol=1e-9)
+    # at the anchor itself the value is the float64 one
+    assert low.loss(anchor) == pytest.approx(exact.loss(anchor), rel=1e-15)
+
+
+@pytest.mark.parametrize("Loss", ["multinomial", "binary"])
+def test_far_from_the_anchor_float32_is_evaluated_plainly(Loss):
+    low, exact, rng = _float32_pair(Loss, False)
+    anchor = rng.normal(size=exact.coef_shape)
+    far = anchor + 2.0  # every score moves by more than the anchor's range
+    assert low.anchor_at(anchor)
+    f_far, g_far = low.loss_gradient(far)
+    f_exact, g_exact = exact.loss_gradient(far)
+    assert np.isfinite(f_far) and f_far == pytest.approx(f_exact, rel=1e-6)
+    np.testing.assert_allclose(g_far, g_exact, rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("Loss", ["multinomial", "binary"])
+def test_anchor_is_for_float32_only_and_dropped_in_full_precision(Loss):
+    low, exact, rng = _float32_pair(Loss, False, n=500)
+    coef = rng.normal(size=exact.coef_shape)
+    assert not exact.anchor_at(coef)
+    assert low.anchor_at(coef)
+    assert low.use_full_precision()
+    f_full, g_full = low.loss_gradient(coef + 0.5)
+    f_exact, g_exact = exact.loss_gradient(coef + 0.5)
+    assert f_full == pytest.approx(f_exact, rel=1e-13)
+    np.testing.assert_allclose(g_full, g_exact, rtol=1e-11, atol=1e-14)

@@ -295,3 +295,24 @@ def test_starting_coef_and_data_not_modified(kind, precondition):
     np.testing.assert_array_equal(y, y_saved)
     assert not np.shares_memory(result.coef, coef0)
     assert result.converged.all()
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_float32_meets_tol_in_float32_through_anchoring(kind):
+    """At tol=1e-6 the float32 products suffice: anchoring lowers their
+    rounding floor instead of a switch to float64."""
+    X, y = _problem(3, n_samples=20_000, n_features=10)
+    X32 = (X * np.logspace(0, 1, 10)).astype(np.float32)
+    low = _loss(kind, X32, y)
+    exact = _loss(kind, X32.astype(np.float64), y)
+    tol = 1e-6
+    # (no Newton refinement, which would switch to float64 on a problem this small)
+    result = minimize_lbfgs(
+        low, np.zeros(low.coef_shape), tol=tol, max_iter=500, refine=False
+    )
+    assert result.converged.all()
+    assert low.low_precision and low._anchor is not None
+    # judged on float32 gradients, yet the exact gradient meets tol too
+    assert np.all(_row_grad_max(exact, result.coef) <= 1.05 * tol)
+    reference = minimize_lbfgs(exact, np.zeros(low.coef_shape), tol=1e-10, max_iter=500)
+    assert exact.loss(result.coef) <= reference.value * (1 + 1e-9)
