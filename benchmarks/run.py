@@ -603,6 +603,46 @@ def micro_benchmark(X, y, n_classes, C, n_repeats):
     return result
 
 
+def precision_benchmark(X, y, C, tol, max_iter, n_repeats):
+    """Fit problem (a) in float64 and as float32, alternating, best of ``n_repeats``.
+
+    Returns
+    -------
+    result : dict
+        Fit times, their ratio ``float64 / float32`` (the float32 speed-up),
+        iterations and the largest difference of ``predict_proba``.
+    """
+    X32 = X.astype(np.float32)
+    times = {"float64": [], "float32": []}
+    fitted = {}
+    for _ in range(n_repeats):
+        for key, data in (("float64", X), ("float32", X32)):
+            estimator = SoftmaxRegression(C=C, tol=tol, max_iter=max_iter)
+            seconds, fitted[key] = timed(lambda e=estimator, d=data: e.fit(d, y))
+            times[key].append(seconds)
+    proba_gap = np.abs(
+        fitted["float32"].predict_proba(X32) - fitted["float64"].predict_proba(X)
+    ).max()
+    result = {f"fit_s_{key}": min(values) for key, values in times.items()}
+    result["float32_speedup"] = result["fit_s_float64"] / result["fit_s_float32"]
+    for key, estimator in fitted.items():
+        result[f"iters_{key}"] = int(np.max(estimator.n_iter_))
+    result["max_proba_gap"] = float(proba_gap)
+    return result
+
+
+def summarize(df):
+    """Median speed-up of SoftmaxRegression over each peer on problems (a)-(g)."""
+    multiclass = df[df["problem"].str.match(r"^[a-g]_") & df["speedup"].notna()]
+    summary = {}
+    for peer in ("sklearn lbfgs", "sklearn newton-cholesky"):
+        ratios = multiclass.loc[multiclass["solver"] == peer, "speedup"]
+        if len(ratios):
+            summary[f"median_speedup_{peer.split()[-1]}"] = float(ratios.median())
+            summary[f"min_speedup_{peer.split()[-1]}"] = float(ratios.min())
+    return summary
+
+
 # -- reporting ---------------------------------------------------------------
 
 
@@ -704,6 +744,25 @@ def print_micro(micro):
             f"({'meets' if ratio <= 1.5 else 'misses'} the 1.5x target)"
         )
     print(f"  float32 / float64 loss_gradient: {micro['float32_over_float64']:.2f}x")
+
+
+def print_summary(summary, precision):
+    """Print the medians and the float32 comparison."""
+    print()
+    for peer in ("lbfgs", "newton-cholesky"):
+        if f"median_speedup_{peer}" in summary:
+            print(
+                f"SoftmaxRegression vs sklearn {peer} on (a)-(g): median "
+                f"{summary[f'median_speedup_{peer}']:.2f}x, "
+                f"lowest {summary[f'min_speedup_{peer}']:.2f}x"
+            )
+    print(
+        f"float32 fit of (a): {precision['fit_s_float32']:.3f} s vs float64 "
+        f"{precision['fit_s_float64']:.3f} s -> {precision['float32_speedup']:.2f}x "
+        f"faster ({precision['iters_float32']} vs {precision['iters_float64']} "
+        f"iterations); max |predict_proba difference| "
+        f"{precision['max_proba_gap']:.1e}"
+    )
 
 
 def _json_ready(value):
@@ -884,8 +943,17 @@ def run(args):
         micro = {"error": f"{type(exc).__name__}: {exc}"}
     del base
 
+    print("float32 vs float64 fits of (a), alternating", file=sys.stderr)
+    base = problem_a_dense(args.quick)
+    precision = precision_benchmark(
+        base.X, base.y, args.C, args.tol, args.max_iter, args.repeats
+    )
+    del base
+    summary = summarize(df)
+
     print(format_table(df))
     print_micro(micro)
+    print_summary(summary, precision)
 
     json_path = args.output_dir / "latest.json"
     png_path = args.output_dir / "speedup.png"
@@ -912,6 +980,8 @@ def run(args):
             for r in df.to_dict(orient="records")
         ],
         "micro": micro,
+        "precision": precision,
+        "summary": summary,
         "total_seconds": time.perf_counter() - started,
     }
     write_json(json_path, payload)

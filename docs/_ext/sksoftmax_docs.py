@@ -329,6 +329,27 @@ def benchmark_rst(results, image=None):
             "problem (a).",
             "",
         ]
+    summary = results.get("summary") or {}
+    if summary.get("median_speedup_lbfgs") is not None:
+        out += [
+            "Over problems (a) to (g), SoftmaxRegression is "
+            f"{_number(summary.get('median_speedup_lbfgs'), '.1f')} times faster than "
+            "scikit-learn's lbfgs solver in the median (at least "
+            f"{_number(summary.get('min_speedup_lbfgs'), '.1f')} times).",
+            "",
+        ]
+    precision = results.get("precision") or {}
+    if precision.get("float32_speedup") is not None:
+        out += [
+            "Fitting problem (a) as float32 takes "
+            f"{_number(precision.get('fit_s_float32'), '.3f')} s against "
+            f"{_number(precision.get('fit_s_float64'), '.3f')} s in float64 "
+            f"({_number(precision.get('float32_speedup'), '.2f')} times faster; "
+            "the two fits alternate in the same run), and the two models' "
+            "probabilities differ by at most "
+            f"{_number(precision.get('max_proba_gap'), '.1e')}.",
+            "",
+        ]
     if image:
         out += [
             f".. figure:: {image}",
