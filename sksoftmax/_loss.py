@@ -97,15 +97,17 @@ class _Precision:
     products run at float32 speed. Rounding then puts a floor under the
     objective's accuracy (about 1e-9 relative: each score carries a relative
     error of about 1e-7), which stops L-BFGS short of a tight ``tol``. Two
-    steps lower that floor, both called by the solver when L-BFGS stalls:
+    steps lower that floor:
 
     * :meth:`anchor_at` keeps float32 products but evaluates the objective as
       a *difference* from an anchor point computed once in float64. The
       float32 part is then proportional to the distance from the anchor,
       which is tiny near the optimum, so the floor drops by orders of
-      magnitude at float32 speed.
+      magnitude at float32 speed. The solver re-anchors whenever progress
+      per iteration becomes small, and after a stall.
     * :meth:`use_full_precision`: scores and gradient in float64, block by
-      block, without copying ``X``.
+      block, without copying ``X``; the solver's last resort when L-BFGS
+      still stalls.
     """
 
     _anchor = None

@@ -196,25 +196,35 @@ def _importance_rows(w, size):
     return rows, total / size
 
 
+def _bordered(xx, column, total):
+    """The Gram of ``[X, 1]`` from ``xx = X^T W X``, ``column = X^T w`` and
+    ``total = sum(w)``; just ``xx`` without an intercept (``column`` None)."""
+    if column is None:
+        return xx
+    n_features = xx.shape[0]
+    gram = np.empty((n_features + 1,) * 2)
+    gram[:n_features, :n_features] = xx
+    gram[:n_features, n_features] = column
+    gram[n_features, :n_features] = column
+    gram[n_features, n_features] = total
+    return gram
+
+
 def _sampled_gram(X, w, fit_intercept, size):
     """Estimate of ``[X, 1]^T diag(w) [X, 1]`` from ``size`` weighted rows."""
     rows, row_weight = _importance_rows(w, size)
     sample = X[rows]
-    n_features = X.shape[1]
-    gram = np.empty((n_features + fit_intercept,) * 2)
     if sp.issparse(sample):
         sample = sample.astype(np.float64)
-        gram[:n_features, :n_features] = (sample.T @ sample).toarray()
+        xx = (sample.T @ sample).toarray()
     else:
         sample = np.asarray(sample, dtype=np.float64)
-        gram[:n_features, :n_features] = sample.T @ sample
-    gram[:n_features, :n_features] *= row_weight
+        xx = sample.T @ sample
+    xx *= row_weight
+    column = None
     if fit_intercept:
         column = row_weight * np.asarray(sample.sum(axis=0)).ravel()
-        gram[:n_features, n_features] = column
-        gram[n_features, :n_features] = column
-        gram[n_features, n_features] = float(np.sum(w, dtype=np.float64))
-    return gram
+    return _bordered(xx, column, float(np.sum(w, dtype=np.float64)))
 
 
 def _weighted_gram(X, w, fit_intercept):
@@ -227,7 +237,8 @@ def _weighted_gram(X, w, fit_intercept):
     size = _sample_size(X.shape[0], n_features + fit_intercept)
     if size is not None and np.sum(w, dtype=np.float64) > 0:
         return _sampled_gram(X, w, fit_intercept, size)
-    gram = np.zeros((n_features + fit_intercept,) * 2)
+    xx = np.zeros((n_features, n_features))
+    column = np.zeros(n_features) if fit_intercept else None
     blocks = row_blocks(X, dtype=None if X.dtype == np.float32 else np.float64)
     w = w.astype(X.dtype, copy=False) if X.dtype == np.float32 else w
     # Rows whose weight is negligible (a sample far from a class's boundary
@@ -241,16 +252,13 @@ def _weighted_gram(X, w, fit_intercept):
             block, w_block = block[keep], w_block[keep]
         if sp.issparse(block):
             weighted = block.multiply(w_block).tocsr()
-            gram[:n_features, :n_features] += (block.T @ weighted).toarray()
+            xx += (block.T @ weighted).toarray()
         else:
             weighted = block * w_block
-            gram[:n_features, :n_features] += block.T @ weighted
+            xx += block.T @ weighted
         if fit_intercept:
-            gram[:n_features, n_features] += np.asarray(weighted.sum(axis=0)).ravel()
-    if fit_intercept:
-        gram[n_features, :n_features] = gram[:n_features, n_features]
-        gram[n_features, n_features] = w.sum()
-    return gram
+            column += np.asarray(weighted.sum(axis=0)).ravel()
+    return _bordered(xx, column, w.sum())
 
 
 def _proportional_columns(weights):

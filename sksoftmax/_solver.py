@@ -13,8 +13,10 @@ coefficients. Three things make it faster and more exact than plain L-BFGS:
 * preconditioning (:mod:`sksoftmax._precondition`): L-BFGS runs in variables
   whose curvature is close to the identity, rebuilt from the Hessian's
   diagonal blocks every few dozen iterations (a restart of L-BFGS);
-* mixed precision: with float32 ``X`` the products run in float32 until the
-  objective's rounding noise stops progress, then in float64;
+* mixed precision: with float32 ``X`` the products run in float32; once
+  progress nears float32's rounding floor the objective is evaluated as a
+  difference from a float64 anchor, and only if L-BFGS still stalls are the
+  products switched to float64;
 * Newton refinement: when the problem is small enough for an exact Hessian
   to be cheap, a few Newton steps drive the gradient to rounding level, so
   results do not depend on where L-BFGS happened to stop (for example,
