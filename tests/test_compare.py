@@ -67,3 +67,39 @@ def test_scenes(size, monkeypatch, capsys):
     ceiling = attributes.loc["any one-label model, at best", "recall_micro"]
     assert ceiling == pytest.approx(np.count_nonzero(Y.sum(axis=1)) / Y.sum())
     assert attributes.loc["OneVsRestLogistic", "recall_micro"] > ceiling + 0.08
+
+
+def readme_tables():
+    """The tables of the README's comparison section: {title: {model: row}}."""
+    readme = (EXAMPLES.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Exclusive or overlapping labels")[1].split("\n## ")[0]
+    tables, title, header = {}, None, None
+    for line in section.splitlines():
+        cells = [cell.strip().strip("*") for cell in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or set(cells[0]) <= {"-"}:
+            continue
+        if header is None or cells[0] != title and not cells[1][:1].isdigit():
+            title, header = cells[0], cells[1:]
+            tables[title] = {}
+        else:
+            tables[title][cells[0]] = dict(
+                zip(header, map(float, cells[1:]), strict=True)
+            )
+    return tables
+
+
+def test_readme_tables_are_the_quick_run(monkeypatch, capsys):
+    """The README shows what ``compare_music.py --quick --no-plot`` prints."""
+    namespace, _ = run_example("compare_music.py", "quick", monkeypatch, capsys)
+    tables = readme_tables()
+    assert set(tables) == {"genres (exclusive)", "tags (overlapping)"}
+    for title, name in [
+        ("genres (exclusive)", "genre_table"),
+        ("tags (overlapping)", "tag_table"),
+    ]:
+        computed = namespace[name].drop(columns="fit_time").round(3)
+        shown = tables[title]
+        assert list(shown) == computed.index.tolist()
+        for model, row in shown.items():
+            assert list(row) == computed.columns.tolist()
+            np.testing.assert_allclose(list(row.values()), computed.loc[model])
