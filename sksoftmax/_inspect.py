@@ -2,10 +2,12 @@
 
 import sys
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from sklearn.utils.multiclass import type_of_target
 
 __all__ = ["LabelReport", "inspect_labels", "to_exclusive"]
@@ -171,7 +173,7 @@ def _reason(n_samples, n_labels, multi, none, max_labels, indicator):
     )
 
 
-def inspect_labels(y):
+def inspect_labels(y: ArrayLike) -> LabelReport:
     """Tell whether labels are mutually exclusive or overlap, and which model fits.
 
     Parameters
@@ -294,7 +296,12 @@ def _label_array(values):
     return np.array([str(v) for v in values])
 
 
-def to_exclusive(Y, other_label="other", *, labels=None):
+def to_exclusive(
+    Y: ArrayLike,
+    other_label: str | int | float = "other",
+    *,
+    labels: Sequence | None = None,
+) -> np.ndarray:
     """Turn an indicator matrix with at most one label per row into class labels.
 
     Rows with one label get that label; rows with none get ``other_label``.

@@ -651,13 +651,13 @@ def _generate(spec, n_samples, random_state, as_frame, return_X_y, other_fractio
 
 
 def make_music_genres(
-    n_samples=1000,
+    n_samples: int = 1000,
     *,
-    other_fraction=0.15,
-    random_state=None,
-    as_frame=False,
-    return_X_y=False,
-):
+    other_fraction: float = 0.15,
+    random_state: int | np.random.RandomState | None = None,
+    as_frame: bool = False,
+    return_X_y: bool = False,
+) -> Bunch | tuple:
     """Generate songs with exactly one genre each (mutually exclusive labels).
 
     Each song is classical, country, rock or jazz, or, for a share
@@ -745,8 +745,12 @@ def make_music_genres(
 
 
 def make_music_tags(
-    n_samples=1000, *, random_state=None, as_frame=False, return_X_y=False
-):
+    n_samples: int = 1000,
+    *,
+    random_state: int | np.random.RandomState | None = None,
+    as_frame: bool = False,
+    return_X_y: bool = False,
+) -> Bunch | tuple:
     """Generate songs with overlapping tags vocal, dance, soundtrack and pop.
 
     A song carries any subset of the four tags: about 40% carry two or more
@@ -806,7 +810,13 @@ def make_music_tags(
     return _generate(_TAGS_SPEC, n_samples, random_state, as_frame, return_X_y)
 
 
-def make_scenes(n_samples=1000, *, random_state=None, as_frame=False, return_X_y=False):
+def make_scenes(
+    n_samples: int = 1000,
+    *,
+    random_state: int | np.random.RandomState | None = None,
+    as_frame: bool = False,
+    return_X_y: bool = False,
+) -> Bunch | tuple:
     """Generate photos with exactly one scene type each (mutually exclusive).
 
     Each photo is indoor, outdoor_urban or outdoor_wilderness. The features
@@ -866,8 +876,12 @@ def make_scenes(n_samples=1000, *, random_state=None, as_frame=False, return_X_y
 
 
 def make_scene_attributes(
-    n_samples=1000, *, random_state=None, as_frame=False, return_X_y=False
-):
+    n_samples: int = 1000,
+    *,
+    random_state: int | np.random.RandomState | None = None,
+    as_frame: bool = False,
+    return_X_y: bool = False,
+) -> Bunch | tuple:
     """Generate photos with overlapping attributes.
 
     A photo can be indoor, black_and_white and contain people, in any

@@ -14,6 +14,7 @@ zero.
 """
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = ["logsumexp", "softmax", "log_softmax"]
 
@@ -63,7 +64,9 @@ def _log_sum_exp_shifted(shifted, axis):
         return np.log(total)
 
 
-def logsumexp(a, axis=-1, keepdims=False):
+def logsumexp(
+    a: ArrayLike, axis: int | tuple[int, ...] | None = -1, keepdims: bool = False
+) -> np.ndarray | np.floating:
     """Compute ``log(sum(exp(a)))`` along an axis without overflow.
 
     Parameters
@@ -112,7 +115,7 @@ def logsumexp(a, axis=-1, keepdims=False):
     return out[()] if out.ndim == 0 else out
 
 
-def softmax(a, axis=-1):
+def softmax(a: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
     """Compute the softmax ``exp(a) / sum(exp(a))`` along an axis.
 
     Parameters
@@ -160,7 +163,7 @@ def softmax(a, axis=-1):
     return shifted
 
 
-def log_softmax(a, axis=-1):
+def log_softmax(a: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
     """Compute ``log(softmax(a))`` along an axis, finite for finite input.
 
     Parameters

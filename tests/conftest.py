@@ -1,8 +1,6 @@
 """Fixtures and helpers shared by the test modules.
 
-* The four data set generators, by the kind of labels they make, as
-  parametrised fixtures (``generator``, ``exclusive_generator``,
-  ``overlapping_generator``) and as the pairs the examples compare.
+* ``generator``: each of the four data set generators, in turn.
 * ``docs_helper``: the documentation's local Sphinx extension
   (``docs/_ext/sksoftmax_docs.py``), imported without Sphinx.
 """
@@ -21,8 +19,6 @@ from sksoftmax.datasets import (
 
 ROOT = Path(__file__).resolve().parents[1]
 
-EXCLUSIVE = [make_music_genres, make_scenes]
-OVERLAPPING = [make_music_tags, make_scene_attributes]
 GENERATORS = [make_music_genres, make_music_tags, make_scenes, make_scene_attributes]
 
 
@@ -33,18 +29,6 @@ def _name(generator):
 @pytest.fixture(params=GENERATORS, ids=_name)
 def generator(request):
     """Each of the four data set generators."""
-    return request.param
-
-
-@pytest.fixture(params=EXCLUSIVE, ids=_name)
-def exclusive_generator(request):
-    """The generators with one class per sample."""
-    return request.param
-
-
-@pytest.fixture(params=OVERLAPPING, ids=_name)
-def overlapping_generator(request):
-    """The generators whose labels overlap (a 0/1 indicator matrix)."""
     return request.param
 
 
