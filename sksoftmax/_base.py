@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._doc_link import DocLinkMixin
 from ._objective import in_memory_objective
 from ._penalty import SolverScale
 from ._solver import minimize_lbfgs
@@ -113,7 +114,7 @@ class EncodedTargets:
     rows: object = field(default_factory=lambda: slice(None))
 
 
-class _LinearClassifier(ClassifierMixin, BaseEstimator):
+class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     """Base for L2-regularised linear classifiers fitted by :mod:`._solver`."""
 
     _parameter_constraints: dict = {

@@ -444,9 +444,7 @@ def multinomial_objective(W, b, X, y, sample_weight=None, C=1.0):
     W = np.atleast_2d(np.asarray(W, dtype=np.float64))
     loss = MultinomialLoss(W.shape[0], b is not None)
     y = np.asarray(y)
-    return _sklearn_scale_objective(
-        loss, X, y, W, b, _weights_vector(sample_weight), C
-    )
+    return _sklearn_scale_objective(loss, X, y, W, b, _weights_vector(sample_weight), C)
 
 
 def binary_objective(W, b, X, Y, sample_weight=None, C=1.0):
@@ -488,6 +486,4 @@ def binary_objective(W, b, X, Y, sample_weight=None, C=1.0):
         Y = Y[:, None]
     W = np.atleast_2d(np.asarray(W, dtype=np.float64))
     loss = BinaryLoss(W.shape[0], b is not None)
-    return _sklearn_scale_objective(
-        loss, X, Y, W, b, _weights_vector(sample_weight), C
-    )
+    return _sklearn_scale_objective(loss, X, Y, W, b, _weights_vector(sample_weight), C)

@@ -28,7 +28,6 @@ Both are built from statistics the objective returns as sums over rows
 import numpy as np
 import scipy.linalg
 
-
 __all__ = [
     "CholeskyPreconditioner",
     "DiagonalPreconditioner",

@@ -168,7 +168,9 @@ class LBFGSSolver:
 
     def _function(self, v):
         """The objective in L-BFGS's variables ``v``."""
-        coef = self.objective.project(self.preconditioner.to_coef(v.reshape(self.shape)))
+        coef = self.objective.project(
+            self.preconditioner.to_coef(v.reshape(self.shape))
+        )
         value, grad = self.evaluate(coef)
         self._v = v.copy()
         g_v = self.preconditioner.gradient_to_v(self.objective.project(grad))

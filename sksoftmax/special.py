@@ -14,6 +14,7 @@ zero.
 """
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import expit, log_expit
 
 __all__ = ["logsumexp", "softmax", "log_softmax"]
@@ -64,7 +65,9 @@ def _log_sum_exp_shifted(shifted, axis):
         return np.log(total)
 
 
-def logsumexp(a, axis=-1, keepdims=False):
+def logsumexp(
+    a: ArrayLike, axis: int | tuple[int, ...] | None = -1, keepdims: bool = False
+) -> np.ndarray | np.floating:
     """Compute ``log(sum(exp(a)))`` along an axis without overflow.
 
     Parameters
@@ -113,7 +116,7 @@ def logsumexp(a, axis=-1, keepdims=False):
     return out[()] if out.ndim == 0 else out
 
 
-def softmax(a, axis=-1):
+def softmax(a: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
     """Compute the softmax ``exp(a) / sum(exp(a))`` along an axis.
 
     Parameters
@@ -161,7 +164,7 @@ def softmax(a, axis=-1):
     return shifted
 
 
-def log_softmax(a, axis=-1):
+def log_softmax(a: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
     """Compute ``log(softmax(a))`` along an axis, finite for finite input.
 
     Parameters

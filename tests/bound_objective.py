@@ -8,8 +8,8 @@ from sksoftmax._loss import BinaryLoss, MultinomialLoss
 from sksoftmax._objective import in_memory_objective
 from sksoftmax._penalty import L2Penalty
 from sksoftmax._precondition import (
-    choose_kind,
     cholesky_preconditioner,
+    choose_kind,
     diagonal_preconditioner,
 )
 from sksoftmax._products import gram_blocks, weighted_moments
@@ -97,9 +97,7 @@ def preconditioner(X, weights, l2, fit_intercept, kind="auto"):
     l2 = np.broadcast_to(np.asarray(l2, dtype=np.float64), (n_rows,))
     p = X.shape[1] + fit_intercept
     if choose_kind(True if kind == "auto" else kind, p) == "diagonal":
-        return diagonal_preconditioner(
-            weighted_moments(X, weights), l2, fit_intercept
-        )
+        return diagonal_preconditioner(weighted_moments(X, weights), l2, fit_intercept)
     blocks = gram_blocks(X, weights, fit_intercept)
     penalty = L2Penalty(l2, X.shape[1])
     for k in range(n_rows):

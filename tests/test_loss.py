@@ -2,13 +2,13 @@
 
 import warnings
 
+import bound_objective as bound
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.special
 from sklearn.metrics import log_loss
 
-import bound_objective as bound
 from sksoftmax._loss import binary_objective, multinomial_objective
 
 N_SAMPLES, N_FEATURES, N_OUTPUTS = 30, 4, 3

@@ -1,12 +1,12 @@
 """Preconditioners: exact variable changes that whiten the Hessian blocks."""
 
+import bound_objective as bound
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from scipy.optimize import approx_fprime
 from sklearn.datasets import load_digits, make_classification
 
-import bound_objective as bound
 from sksoftmax import OneVsRestLogistic, SoftmaxRegression
 
 

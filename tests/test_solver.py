@@ -3,6 +3,7 @@
 import re
 import warnings
 
+import bound_objective as bound
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -12,7 +13,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-import bound_objective as bound
 from sksoftmax import SoftmaxRegression
 
 N_CLASSES = 3
