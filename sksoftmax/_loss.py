@@ -56,9 +56,9 @@ class RowBlock:
     targets : ndarray
         Class indices of shape (n_rows,) for :class:`MultinomialLoss`; a 0/1
         (or bool) matrix of shape (n_rows, n_outputs) for :class:`BinaryLoss`.
-    weights : ndarray of shape (n_rows,) or (n_rows, n_outputs)
+    weights : ndarray of shape (n_rows,) or (n_rows, n_outputs) or ()
         float64 sample weights at the solver's scale
-        (:class:`~sksoftmax._penalty.SolverScale`).
+        (:class:`~sksoftmax._penalty.SolverScale`); 0-d when all are equal.
     """
 
     X: object
@@ -94,6 +94,13 @@ class Anchor:
     coef: np.ndarray
     proba: np.ndarray
     data: np.ndarray
+
+
+def _weighted_sum(weights, values):
+    """``sum_i s_i v_i`` for per-sample or 0-d (equal) weights."""
+    if weights.ndim == 0:
+        return float(weights) * values.sum()
+    return weights @ values
 
 
 def _shift_from_anchor(coef, block, anchor, fit_intercept, dtype):
@@ -176,12 +183,12 @@ class MultinomialLoss:
     def value(self, coef, block, dtype, anchor=None):
         """Weighted sum of cross-entropies, shape (1,)."""
         _, ce = self._probabilities(coef, block, dtype, anchor)
-        return np.array([block.weights @ ce])
+        return np.array([_weighted_sum(block.weights, ce)])
 
     def value_gradient(self, coef, block, dtype, anchor=None):
         """Weighted sum of cross-entropies (shape (1,)) and its gradient."""
         P, ce = self._probabilities(coef, block, dtype, anchor)
-        value = np.array([block.weights @ ce])
+        value = np.array([_weighted_sum(block.weights, ce)])
         P.reshape(-1)[self._target_positions(block)] -= 1.0
         P *= block.weights.astype(dtype, copy=False)
         return value, transposed_product(P, block.X, self.fit_intercept)
@@ -270,9 +277,12 @@ class BinaryLoss:
     def _layout(block, dtype):
         """Weights ``S`` and weighted targets ``S * T`` as (K, n) arrays."""
         S = np.asarray(block.weights, dtype=np.float64)
-        T = np.asarray(block.targets)
-        S = np.broadcast_to(S.reshape(S.shape[0], -1), T.shape).T.astype(dtype)
-        return S, S * (T.T != 0)
+        T = np.asarray(block.targets).T != 0
+        if S.ndim == 0:
+            S = S.astype(dtype)
+            return S, T * S
+        S = np.broadcast_to(S.reshape(S.shape[0], -1).T, T.shape).astype(dtype)
+        return S, S * T
 
     @staticmethod
     def _data_term(Z, S, ST, out):

@@ -6,7 +6,6 @@ from numbers import Real
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, log_expit, logit
-from sklearn.preprocessing import label_binarize
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import type_of_target
 
@@ -14,7 +13,7 @@ from ._base import (
     EncodedTargets,
     _LinearClassifier,
     check_class_weight,
-    class_sample_weight,
+    combined_weights,
     encode_classes,
 )
 from ._loss import BinaryLoss
@@ -190,24 +189,28 @@ class OneVsRestLogistic(_LinearClassifier):
     def _label_targets(self, y, sample_weight):
         """One-vs-rest 0/1 matrix and weights of 1-D labels ``y``."""
         y = np.ravel(y)
-        classes, _ = encode_classes(y, sample_weight, type(self).__name__)
+        classes, y_index = encode_classes(y, sample_weight, type(self).__name__)
         self.classes_ = classes
-        Y = label_binarize(y, classes=classes).astype(bool)
+        # A bool one-hot (one column for two classes), built directly:
+        # label_binarize returns int64, eight times the memory.
+        Y = y_index[:, None] == np.arange(1 if len(classes) == 2 else 0, len(classes))
         class_weight = check_class_weight(self.class_weight, classes)
         if isinstance(class_weight, dict):
             # {class: weight} weights the samples of each class in every
             # binary problem, as OneVsRestClassifier(LogisticRegression(...)).
-            weights = sample_weight * class_sample_weight(class_weight, y)
-            return Y, np.repeat(weights[:, None], Y.shape[1], axis=1)
+            return Y, combined_weights(sample_weight, class_weight, y)
         return Y, self._per_label_weights(Y, sample_weight, class_weight)
 
     @staticmethod
     def _per_label_weights(Y, sample_weight, class_weight):
         """Weights of each label's binary problem, negatives and positives
-        weighted as ``class_weight`` ({0: w, 1: w} or "balanced") says."""
+        weighted as ``class_weight`` ({0: w, 1: w} or "balanced") says;
+        ``sample_weight`` itself (1-D or None) without class weights."""
+        if class_weight is None:
+            return sample_weight
         return np.column_stack(
             [
-                sample_weight * class_sample_weight(class_weight, column)
+                combined_weights(sample_weight, class_weight, column)
                 for column in Y.T.astype(np.intp)
             ]
         )
@@ -229,8 +232,13 @@ class OneVsRestLogistic(_LinearClassifier):
         else:
             Y, weights = self._label_targets(y, sample_weight)
 
-        positives = (weights * Y).sum(axis=0)
-        totals = weights.sum(axis=0)
+        if weights is None:
+            positives = np.count_nonzero(Y, axis=0)
+            totals = np.full(Y.shape[1], Y.shape[0])
+        else:
+            per_label = np.broadcast_to(weights.reshape(Y.shape[0], -1), Y.shape)
+            positives = (per_label * Y).sum(axis=0)
+            totals = per_label.sum(axis=0)
         self._constant = (positives == 0) | (positives == totals)
         self._constant_logit = np.where(
             positives > 0, _SATURATED_LOGIT, -_SATURATED_LOGIT
@@ -248,7 +256,11 @@ class OneVsRestLogistic(_LinearClassifier):
         if not active.size:
             return EncodedTargets(None, Y, weights, active)
         loss = BinaryLoss(active.size, self.fit_intercept)
-        return EncodedTargets(loss, Y[:, active], weights[:, active], active)
+        if weights is not None and weights.ndim == 2:
+            weights = weights[:, active]
+        if active.size < Y.shape[1]:
+            Y = Y[:, active]
+        return EncodedTargets(loss, Y, weights, active)
 
     def _store_solution(self, result, encoded, n_features):
         n_labels = self._constant.shape[0]

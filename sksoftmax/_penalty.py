@@ -34,8 +34,9 @@ class SolverScale:
 
     Parameters
     ----------
-    weights : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        ``s / S``: the weights normalised to sum to one (per output).
+    weights : ndarray of shape (n_samples,) or (n_samples, n_outputs) or ()
+        ``s / S``: the weights normalised to sum to one (per output); a 0-d
+        ``1 / n_samples`` for unit weights, which are never materialised.
     l2 : ndarray of shape (n_outputs,) or ()
         ``lambda = 1 / (C S)`` (0 when ``C`` is inf), capped at ``MAX_L2``.
     factor : ndarray
@@ -48,19 +49,24 @@ class SolverScale:
     factor: np.ndarray
 
     @classmethod
-    def from_weights(cls, C, sample_weight):
+    def from_weights(cls, C, sample_weight, n_samples=None):
         """Normalise ``sample_weight`` (per column when 2-D) and scale ``C``.
 
+        ``sample_weight=None`` means unit weights over ``n_samples`` rows.
         Sums are formed after dividing by the largest weight, so weights of
         any finite size, 1e-320 or 1e307, give the same normalised weights and
         no overflow.
         """
-        s = np.asarray(sample_weight, dtype=np.float64)
-        largest = s.max(axis=0)
-        # Divide in float64: 1e-320 / 1e-320 is exactly 1, 1e307 / 1e307 too.
-        relative = s / largest
-        relative_sum = relative.sum(axis=0)
-        weights = relative / relative_sum
+        if sample_weight is None:
+            largest, relative_sum = np.float64(1.0), np.float64(n_samples)
+            weights = np.asarray(1.0 / n_samples)
+        else:
+            s = np.asarray(sample_weight, dtype=np.float64)
+            largest = s.max(axis=0)
+            # In float64 1e-320 / 1e-320 is exactly 1, 1e307 / 1e307 too.
+            relative = s / largest
+            relative_sum = relative.sum(axis=0)
+            weights = relative / relative_sum
         # log(C S) = log C + log(largest) + log(relative_sum): no overflow.
         log_factor = np.log(largest) + np.log(relative_sum)
         if not np.isinf(C):

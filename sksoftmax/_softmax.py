@@ -6,7 +6,7 @@ from ._base import (
     EncodedTargets,
     _LinearClassifier,
     check_class_weight,
-    class_sample_weight,
+    combined_weights,
     encode_classes,
 )
 from ._loss import BinaryLoss, MultinomialLoss
@@ -147,7 +147,7 @@ class SoftmaxRegression(_LinearClassifier):
         classes, y_index = encode_classes(y, sample_weight, type(self).__name__)
         self.classes_ = classes
         class_weight = check_class_weight(self.class_weight, classes)
-        weights = sample_weight * class_sample_weight(class_weight, y)
+        weights = combined_weights(sample_weight, class_weight, y)
         if classes.shape[0] == 2:
             # The binomial model, as scikit-learn (see Notes).
             loss = BinaryLoss(1, self.fit_intercept)
