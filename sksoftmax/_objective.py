@@ -29,7 +29,14 @@ from ._penalty import L2Penalty
 from ._precision import Float32Policy
 from ._products import gram_blocks, weighted_moments
 
-__all__ = ["InMemoryRows", "Objective", "PenalizedObjective", "SecondOrder"]
+__all__ = [
+    "InMemoryRows",
+    "Objective",
+    "PenalizedObjective",
+    "RowSource",
+    "SecondOrder",
+    "in_memory_objective",
+]
 
 
 class Objective(Protocol):
@@ -74,6 +81,28 @@ class Objective(Protocol):
 
 # -- row sources ------------------------------------------------------------------
 
+
+class RowSource(Protocol):
+    """Where the rows live: the only part of an objective that differs
+    between memory and a cluster.
+
+    ``function`` arguments are module-level functions (they pickle), called
+    as ``function(block, kept_item, *args)`` with a
+    :class:`~sksoftmax._loss.RowBlock`; their results are floats, arrays or
+    tuples of them, added up over blocks.
+    """
+
+    n_samples: int
+
+    def map_sum(self, function, *args, kept=None):
+        """Sum over blocks; ``kept`` is a handle returned by :meth:`keep`
+        (each block gets its own item) or None (each gets None)."""
+
+    def keep(self, function, *args):
+        """Evaluate ``function(block, *args)`` per block and keep the results
+        with the blocks; returns a handle for :meth:`map_sum`."""
+
+
 # In-memory blocks hold at most this many (row, output) work-array entries:
 # 1M float64 entries (8 MB) keep every temporary small next to X, while
 # blocks stay large enough that BLAS runs at full speed and the per-block
@@ -110,22 +139,28 @@ class InMemoryRows:
         ]
         self.n_samples = n_samples
 
+    @property
+    def n_blocks(self):
+        return len(self.blocks)
+
     def map_sum(self, function, *args, kept=None):
-        """Sum of ``function(block, [kept item,] *args)`` over the blocks."""
+        """Sum over the blocks of ``function(block, kept_item, *args)``;
+        ``kept_item`` is the block's item of ``kept`` (from :meth:`keep`),
+        or None."""
         total = None
         for index, block in enumerate(self.blocks):
-            extra = () if kept is None else (kept[index],)
-            total = _add(total, function(block, *extra, *args))
+            item = None if kept is None else kept[index]
+            total = _add(total, function(block, item, *args))
         return total
 
     def keep(self, function, *args):
-        """Per-block results of ``function(block, *args)``, kept for later
-        :meth:`map_sum` calls."""
+        """Per-block results of ``function(block, *args)``, kept with the
+        blocks for later :meth:`map_sum` calls."""
         return [function(block, *args) for block in self.blocks]
 
 
-# Adapters from the row sources' ``function(block, [kept,] *args)`` to the
-# losses' methods (module-level, so they pickle for distributed sources).
+# Adapters from the row sources' ``function(block, kept_item, *args)`` to
+# the losses' methods (module-level, so they pickle for distributed sources).
 def _value_gradient(block, anchor, loss, coef, dtype):
     return loss.value_gradient(coef, block, dtype, anchor)
 
@@ -244,14 +279,14 @@ class PenalizedObjective:
             self.loss,
             coef,
             self.precision.dtype,
-            kept=self._anchor_list(),
+            kept=self._anchors,
         )
         self.penalty.add_gradient(coef, grad)
         return data + self._group(self.penalty.values(coef)), grad
 
     def values(self, coef):
         data = self.rows.map_sum(
-            _value, self.loss, coef, self.precision.dtype, kept=self._anchor_list()
+            _value, self.loss, coef, self.precision.dtype, kept=self._anchors
         )
         return data + self._group(self.penalty.values(coef))
 
@@ -261,11 +296,6 @@ class PenalizedObjective:
     def second_order(self, coef):
         kept = self.rows.keep(_curvature, self.loss, coef, self.precision.dtype)
         return SecondOrder(self, coef, kept)
-
-    def _anchor_list(self):
-        if self._anchors is None:
-            return [None] * len(self.rows.blocks)
-        return self._anchors
 
     def anchor_at(self, coef):
         self._anchors = self.rows.keep(_anchor, self.loss, coef)
