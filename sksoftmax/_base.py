@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -28,6 +27,7 @@ from sklearn.utils.validation import (
 from ._doc_link import DocLinkMixin
 from ._objective import in_memory_objective
 from ._penalty import SolverScale
+from ._products import scores as score_products
 from ._solver import minimize_lbfgs
 
 # float32 stays float32 (its products are cheaper); anything else -> float64.
@@ -68,8 +68,9 @@ def class_codes(y, classes):
 CODE_BLOCK = 1 << 16
 
 
-def encode_classes(y, sample_weight, estimator_name):
-    """Classes and integer codes of 1-D labels; at least two must carry weight."""
+def encode_classes(y, sample_weight, estimator_name, min_classes=2):
+    """Classes and integer codes of 1-D labels; at least ``min_classes`` must
+    carry weight."""
     check_classification_targets(y)
     classes = np.unique(y)
     y_index = class_codes(y, classes)
@@ -78,10 +79,11 @@ def encode_classes(y, sample_weight, estimator_name):
         if sample_weight is None
         else np.unique(y_index[sample_weight > 0])
     )
-    if weighted.shape[0] < 2:
+    if weighted.shape[0] < min_classes:
         raise ValueError(
-            f"{estimator_name} needs samples of at least 2 classes with positive "
-            f"sample_weight; y contains only one class: {classes[weighted[0]]}."
+            f"{estimator_name} needs samples of at least {min_classes} classes "
+            f"with positive sample_weight; y contains only one class: "
+            f"{classes[weighted[0]]}."
         )
     return classes, y_index
 
@@ -198,6 +200,7 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             y_numeric=False,
         )
         sample_weight = check_sample_weight(sample_weight, X)
+        self._coef_dtype = X.dtype
         encoded = self._encode_targets(y, sample_weight)
         result = None
         if encoded.loss is not None:
@@ -257,13 +260,18 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             stacklevel=4,
         )
 
-    def _set_coef(self, coef, n_features):
-        """Store ``coef`` (rows with the intercept column last, if fitted)."""
-        self.coef_ = np.ascontiguousarray(coef[:, :n_features])
-        if self.fit_intercept:
-            self.intercept_ = coef[:, n_features].copy()
+    def _set_coef(self, coef, n_features, fit_intercept=None):
+        """Store ``coef`` (rows with the intercept column last, if fitted) in
+        the training data's dtype, as scikit-learn does: the solver works in
+        float64, results are reported as float32 for float32 ``X``."""
+        if fit_intercept is None:
+            fit_intercept = self.fit_intercept
+        dtype = self._coef_dtype
+        self.coef_ = np.ascontiguousarray(coef[:, :n_features], dtype=dtype)
+        if fit_intercept:
+            self.intercept_ = coef[:, n_features].astype(dtype)
         else:
-            self.intercept_ = np.zeros(coef.shape[0])
+            self.intercept_ = np.zeros(coef.shape[0], dtype=dtype)
 
     # -- prediction ----------------------------------------------------------
 
@@ -274,10 +282,19 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         )
 
     def _raw_scores(self, X):
-        """Linear scores ``X @ coef_.T + intercept_``, shape (n_samples, n_rows)."""
+        """Linear scores ``X @ coef_.T + intercept_`` and the results' dtype.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_rows)
+            float64, whatever ``X``'s dtype: float32 ``X`` is converted by
+            blocks (:func:`~sksoftmax._products.scores`), so a float32 product
+            never overflows and probabilities are computed at full precision.
+        dtype : dtype
+            float32 when both ``X`` and the model are float32 (scikit-learn's
+            rule), else float64: the dtype results are returned in.
+        """
         X = self._validate_for_predict(X)
-        coef = self.coef_.astype(X.dtype, copy=False)
-        scores = X @ coef.T if sp.issparse(X) else np.matmul(X, coef.T)
-        scores = np.asarray(scores, dtype=np.float64)
-        scores += self.intercept_
-        return scores
+        coef = np.column_stack([self.coef_, self.intercept_]).astype(np.float64)
+        scores = np.ascontiguousarray(score_products(X, coef, True, np.float64).T)
+        return scores, np.result_type(X.dtype, self.coef_.dtype)

@@ -174,7 +174,8 @@ class SoftmaxRegression(_LinearClassifier):
             Logits; a 1-D array of the log-odds of ``classes_[1]`` when
             there are two classes.
         """
-        scores = self._raw_scores(X)
+        scores, dtype = self._raw_scores(X)
+        scores = scores.astype(dtype, copy=False)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict_proba(self, X):
@@ -188,10 +189,12 @@ class SoftmaxRegression(_LinearClassifier):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        scores = self._raw_scores(X)
+        scores, dtype = self._raw_scores(X)
         if scores.shape[1] == 1:
-            return _binary_proba(scores)
-        return softmax(scores, axis=1)
+            proba = _binary_proba(scores)
+        else:
+            proba = softmax(scores, axis=1)
+        return proba.astype(dtype, copy=False)
 
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, finite for finite input.
@@ -208,10 +211,12 @@ class SoftmaxRegression(_LinearClassifier):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        scores = self._raw_scores(X)
+        scores, dtype = self._raw_scores(X)
         if scores.shape[1] == 1:
-            return _binary_log_proba(scores)
-        return log_softmax(scores, axis=1)
+            log_proba = _binary_log_proba(scores)
+        else:
+            log_proba = log_softmax(scores, axis=1)
+        return log_proba.astype(dtype, copy=False)
 
     def predict(self, X):
         """Most probable class.
@@ -224,7 +229,7 @@ class SoftmaxRegression(_LinearClassifier):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        scores = self._raw_scores(X)
+        scores, _ = self._raw_scores(X)
         if scores.shape[1] == 1:
             index = (scores[:, 0] > 0).astype(np.intp)
         else:
