@@ -254,6 +254,12 @@ class OneVsRestLogistic(_LinearClassifier):
             weighted = np.ones((Y.shape[0], 1), dtype=bool)
         else:
             weighted = weights.reshape(Y.shape[0], -1) > 0
+            if not weighted.any():
+                raise ValueError(
+                    f"class_weight={self.class_weight!r} times sample_weight "
+                    "is zero for every sample: the classes of positive class "
+                    "weight have no sample of positive sample_weight."
+                )
         has_positive = (Y & weighted).any(axis=0)
         has_negative = (~Y & weighted).any(axis=0)
         self._constant = ~(has_positive & has_negative)
@@ -280,8 +286,7 @@ class OneVsRestLogistic(_LinearClassifier):
                 "be predicted, with probability 1."
             )
         else:
-            # With two classes the one fitted label is classes_[1].
-            labels = self.classes_[1:] if self._is_binary() else self.classes_
+            labels = self._output_labels()
             message = (
                 f"Label(s) {labels[self._constant].tolist()} are constant in "
                 "the training data (always 0 or always 1, counting only "
@@ -318,6 +323,16 @@ class OneVsRestLogistic(_LinearClassifier):
         scores, dtype = self._raw_scores(X)
         scores = scores.astype(dtype, copy=False)
         return scores[:, 0] if self._is_binary() else scores
+
+    def _output_labels(self):
+        # With two classes the one row of coef_ is classes_[1]'s.
+        return self.classes_[1:] if self._is_binary() else self.classes_
+
+    def _separation_detail(self, rows, separated):
+        if self._is_binary():
+            return ""
+        labels = self._output_labels()[rows][separated]
+        return f" for label(s) {labels.tolist()}"
 
     def _is_binary(self):
         return self._target_type == "binary"

@@ -8,6 +8,7 @@ from ._base import (
     check_class_weight,
     combined_weights,
     encode_classes,
+    weighted_classes,
 )
 from ._loss import BinaryLoss, MultinomialLoss
 from .special import _binary_log_proba, _binary_proba, log_softmax, softmax
@@ -148,6 +149,17 @@ class SoftmaxRegression(_LinearClassifier):
         self.classes_ = classes
         class_weight = check_class_weight(self.class_weight, classes)
         weights = combined_weights(sample_weight, class_weight, y)
+        if class_weight is not None:
+            weighted = weighted_classes(y_index, len(classes), weights)
+            if weighted.shape[0] < 2:
+                # Zero class weights can leave a single class, whose
+                # unpenalised intercept would grow without bound.
+                raise ValueError(
+                    f"class_weight={class_weight!r} leaves samples of positive "
+                    f"weight in {weighted.shape[0]} class(es) "
+                    f"{classes[weighted].tolist()} of {classes.tolist()}; "
+                    "SoftmaxRegression needs at least 2."
+                )
         if classes.shape[0] == 2:
             # The binomial model, as scikit-learn (see Notes).
             loss = BinaryLoss(1, self.fit_intercept)
