@@ -420,3 +420,20 @@ def test_probabilities_sum_to_one_and_match_log_proba():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
     np.testing.assert_allclose(np.log(proba), clf.predict_log_proba(X), atol=1e-10)
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+
+
+@pytest.mark.parametrize(
+    "make_Y",
+    [np.asarray, sp.csr_matrix, lambda Y: pd.DataFrame(Y, columns=["a", "b", "c"])],
+    ids=["dense", "csr", "frame"],
+)
+def test_indicator_matrix_error_names_ovr_and_to_exclusive(make_Y):
+    """Issue 12, defect 14: an indicator matrix is not scikit-learn's generic
+    "y should be a 1d array": the error says overlapping labels call for
+    OneVsRestLogistic and that to_exclusive converts exclusive indicators."""
+    X, y = load_iris(return_X_y=True)
+    Y = np.eye(3, dtype=int)[y]
+    Y[:10, 0] = 1  # some rows carry two labels
+    with pytest.raises(ValueError, match="OneVsRestLogistic") as info:
+        SoftmaxRegression().fit(X, make_Y(Y))
+    assert "to_exclusive" in str(info.value)
