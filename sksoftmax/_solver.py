@@ -363,7 +363,12 @@ class LBFGSSolver:
             jitter = 1e-12 * max(np.trace(Hk) / Hk.shape[0], 1e-300)
             Hk = Hk + jitter * np.eye(Hk.shape[0])
             try:
-                steps[k] = scipy.linalg.solve(Hk, g, assume_a="pos", check_finite=False)
+                # A Cholesky solve: scipy.linalg.solve would also estimate the
+                # condition number and warn (LinAlgWarning, a RuntimeWarning)
+                # where the Hessian vanishes (separated data at C=inf); an
+                # inaccurate step is harmless, the damped step judges it.
+                factor = scipy.linalg.cho_factor(Hk, check_finite=False)
+                steps[k] = scipy.linalg.cho_solve(factor, g, check_finite=False)
             except (np.linalg.LinAlgError, ValueError):
                 steps[k] = np.linalg.lstsq(Hk, g, rcond=None)[0]
         return self.objective.project(steps.reshape(coef.shape))

@@ -292,8 +292,31 @@ def test_unpenalised_fit_on_separable_data_warns(Estimator, n_classes, sparse):
     """Defect 9: no finite maximum-likelihood solution: say so and what to do."""
     X, y = separable(n_classes)
     X = sp.csr_matrix(X) if sparse else X
-    with pytest.warns(PerfectSeparationWarning, match="finite C"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         Estimator(C=np.inf).fit(X, y)
+    separation = [w for w in caught if w.category is PerfectSeparationWarning]
+    assert len(separation) == 1
+    assert "finite C" in str(separation[0].message)
+    # Nothing else: in particular no LinAlgWarning (a RuntimeWarning) from
+    # solving with the vanishing Hessian of separated data.
+    others = [w for w in caught if w.category is not PerfectSeparationWarning]
+    assert not others, [str(w.message) for w in others]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS, ids=_name)
+def test_unpenalised_fit_on_four_separated_points_warns_only_once(Estimator):
+    """Defect 9: the smallest separated data (y = 1 - x1): the Newton steps
+    meet a vanishing Hessian, which must not leak scipy's LinAlgWarning (a
+    RuntimeWarning) next to the one PerfectSeparationWarning."""
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    y = np.array([0, 1, 0, 1])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        Estimator(C=np.inf, tol=1e-10).fit(X, y)
+    assert [w.category for w in caught] == [PerfectSeparationWarning], [
+        str(w.message) for w in caught
+    ]
 
 
 def _separation_warnings(model, X, y):
