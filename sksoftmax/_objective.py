@@ -104,10 +104,11 @@ class RowSource(Protocol):
 
 
 # In-memory blocks hold at most this many (row, output) work-array entries:
-# 1M float64 entries (8 MB) keep every temporary small next to X, while
-# blocks stay large enough that BLAS runs at full speed and the per-block
-# Python overhead (a few dozen numpy calls, ~0.1 ms) is negligible.
-BLOCK_ENTRIES = 1 << 20
+# 256K float64 entries (2 MB) keep every temporary small next to X and in
+# cache, while blocks stay large enough that BLAS runs at full speed and the
+# per-block Python overhead (a few dozen numpy calls, ~0.1 ms) stays a few
+# per cent of an evaluation.
+BLOCK_ENTRIES = 1 << 18
 
 
 def _add(total, part):
