@@ -394,7 +394,7 @@ def test_tighter_tol_never_gives_a_higher_objective(seed):
         values.append(
             multinomial_objective(model.coef_, model.intercept_, X, y, C=1000.0)[0]
         )
-    for looser, tighter in zip(values, values[1:]):
+    for looser, tighter in zip(values, values[1:], strict=False):
         assert tighter <= looser * (1 + 1e-12)
 
 
