@@ -5,7 +5,7 @@ through one object (value, gradient, Hessian and curvature at a point)."""
 import numpy as np
 
 from sksoftmax._loss import BinaryLoss, MultinomialLoss
-from sksoftmax._objective import in_memory_objective
+from sksoftmax._objective import DiagonalMoments, in_memory_objective
 from sksoftmax._penalty import L2Penalty
 from sksoftmax._precondition import (
     cholesky_preconditioner,
