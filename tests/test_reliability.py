@@ -394,6 +394,14 @@ from sksoftmax import OneVsRestLogistic, SoftmaxRegression
 
 X = np.random.default_rng(0).normal(size=(30, 3))
 y = np.arange(30) % 3
+try:
+    with sklearn.config_context(array_api_dispatch=True):
+        pass
+except ImportError as error:
+    # Older scikit-learn (1.6) refuses to turn dispatch on at all without
+    # array_api_compat: then no array API input can reach the estimators.
+    print("SKIP:", error)
+    raise SystemExit(0)
 for Estimator in (SoftmaxRegression, OneVsRestLogistic):
     with sklearn.config_context(array_api_dispatch=True):
         # numpy, lists and sparse input still work with dispatch on.
@@ -463,6 +471,8 @@ def test_array_api_inputs_raise_a_clear_error(namespace):
     )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
+    if lines and lines[0].startswith("SKIP:"):
+        pytest.skip(lines[0])
     assert len(lines) == 4, result.stdout
     for line in lines:
         assert line.startswith("TypeError:"), line
