@@ -13,6 +13,7 @@ from ._base import (
     EncodedTargets,
     _LinearClassifier,
     check_class_weight,
+    chunkwise_on_dask,
     combined_weights,
     encode_classes,
 )
@@ -276,12 +277,15 @@ class OneVsRestLogistic(_LinearClassifier):
 
     # -- prediction ----------------------------------------------------------
 
+    @chunkwise_on_dask
     def decision_function(self, X):
         """Per-label log-odds.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------
@@ -294,12 +298,15 @@ class OneVsRestLogistic(_LinearClassifier):
     def _is_binary(self):
         return self._target_type == "binary"
 
+    @chunkwise_on_dask
     def predict_proba(self, X):
         """Probabilities.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------
@@ -315,12 +322,15 @@ class OneVsRestLogistic(_LinearClassifier):
             proba /= proba.sum(axis=1, keepdims=True)
         return proba
 
+    @chunkwise_on_dask
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, finite for finite input.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------
@@ -334,12 +344,15 @@ class OneVsRestLogistic(_LinearClassifier):
             log_proba -= logsumexp(log_proba, axis=1, keepdims=True)
         return log_proba
 
+    @chunkwise_on_dask
     def predict(self, X):
         """Predicted labels.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------

@@ -6,6 +6,7 @@ from ._base import (
     EncodedTargets,
     _LinearClassifier,
     check_class_weight,
+    chunkwise_on_dask,
     combined_weights,
     encode_classes,
 )
@@ -161,12 +162,15 @@ class SoftmaxRegression(_LinearClassifier):
         self._set_coef(result.coef, n_features)
         self.n_iter_ = result.n_iter[:1].astype(np.int32)
 
+    @chunkwise_on_dask
     def decision_function(self, X):
         """Linear scores.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------
@@ -177,12 +181,15 @@ class SoftmaxRegression(_LinearClassifier):
         scores = self._raw_scores(X)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
+    @chunkwise_on_dask
     def predict_proba(self, X):
         """Class probabilities (rows sum to one).
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------
@@ -193,6 +200,7 @@ class SoftmaxRegression(_LinearClassifier):
             return _binary_proba(scores)
         return softmax(scores, axis=1)
 
+    @chunkwise_on_dask
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, finite for finite input.
 
@@ -202,7 +210,9 @@ class SoftmaxRegression(_LinearClassifier):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------
@@ -213,12 +223,15 @@ class SoftmaxRegression(_LinearClassifier):
             return _binary_log_proba(scores)
         return log_softmax(scores, axis=1)
 
+    @chunkwise_on_dask
     def predict(self, X):
         """Most probable class.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------
