@@ -431,7 +431,9 @@ def dask_objective(loss, X, targets, weights, l2):
             f"{targets.shape[0]} and {weights.shape[0] if weights.ndim else 'scalar'}."
         )
     bounds = np.cumsum([0, *X.row_counts])
-    slices = [slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:])]
+    slices = [
+        slice(start, stop) for start, stop in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
     # The targets and weights of each chunk travel inside its task, once per
     # fit: the scheduler then holds everything needed to rebuild a chunk lost
     # with its worker (scattered data would be lost with it).
