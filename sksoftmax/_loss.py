@@ -114,12 +114,31 @@ def _shift_from_anchor(coef, block, anchor, fit_intercept, dtype):
     return dZ
 
 
-class MultinomialLoss:
+class _RowLoss:
+    """What both losses share: their size and the curvature weights."""
+
+    def __init__(self, n_outputs, fit_intercept):
+        self.n_outputs = int(n_outputs)
+        self.fit_intercept = bool(fit_intercept)
+
+    @staticmethod
+    def curvature_weights(curvature):
+        """Weights ``s_ik p_ik (1 - p_ik)`` of the Hessian's diagonal blocks,
+        float64 of shape (n_samples, K): block ``k`` is
+        ``[X, 1]^T diag(w[:, k]) [X, 1]``."""
+        P = curvature.proba
+        out = np.subtract(1.0, P)
+        out *= P
+        out *= curvature.weights
+        return out.astype(np.float64, copy=False).T
+
+
+class MultinomialLoss(_RowLoss):
     """Softmax cross-entropy over K exclusive classes.
 
     Parameters
     ----------
-    n_classes : int
+    n_outputs : int
         Number of classes K (rows of ``coef``).
     fit_intercept : bool
         Whether ``coef`` has an intercept column.
@@ -136,10 +155,6 @@ class MultinomialLoss:
     """
 
     separable = False
-
-    def __init__(self, n_classes, fit_intercept):
-        self.n_outputs = int(n_classes)
-        self.fit_intercept = bool(fit_intercept)
 
     @staticmethod
     def project(coef):
@@ -206,12 +221,6 @@ class MultinomialLoss:
         P, _ = self._probabilities(coef, block, dtype, None)
         return Curvature(P, block.weights.astype(dtype, copy=False), dtype)
 
-    def curvature_weights(self, curvature):
-        """Weights ``s_i p_ik (1 - p_ik)`` of the Hessian's diagonal blocks,
-        float64 of shape (n_samples, K): block ``k`` is
-        ``[X, 1]^T diag(w[:, k]) [X, 1]``."""
-        return _bernoulli_variance(curvature)
-
     def hessian_product(self, curvature, V, block):
         """Hessian of the block sum times ``V`` (shape of ``coef``).
 
@@ -244,7 +253,7 @@ class MultinomialLoss:
         return H.reshape(K * p, K * p)
 
 
-class BinaryLoss:
+class BinaryLoss(_RowLoss):
     """K independent binary log-losses (one logistic regression per column).
 
     Parameters
@@ -263,10 +272,6 @@ class BinaryLoss:
     """
 
     separable = True
-
-    def __init__(self, n_outputs, fit_intercept):
-        self.n_outputs = int(n_outputs)
-        self.fit_intercept = bool(fit_intercept)
 
     @staticmethod
     def project(coef):
@@ -352,11 +357,6 @@ class BinaryLoss:
         P, _, S, _ = self._probabilities(coef, block, dtype, None)
         return Curvature(P, S, dtype)
 
-    def curvature_weights(self, curvature):
-        """Weights ``s_ik p_ik (1 - p_ik)``, float64 of shape (n_samples, K):
-        output ``k``'s Hessian is ``[X, 1]^T diag(w[:, k]) [X, 1]``."""
-        return _bernoulli_variance(curvature)
-
     def hessian_product(self, curvature, V, block):
         """Hessian of the block sums times ``V`` (shape of ``coef``): row
         ``i`` contributes ``s_ik p_ik (1 - p_ik) a_ik`` outer ``[x_i, 1]``."""
@@ -375,15 +375,6 @@ class BinaryLoss:
                 for w in weights.T
             ]
         )
-
-
-def _bernoulli_variance(curvature):
-    """``weights * P * (1 - P)`` as a float64 (n_samples, n_outputs) array."""
-    P = curvature.proba
-    out = np.subtract(1.0, P)
-    out *= P
-    out *= curvature.weights
-    return out.astype(np.float64, copy=False).T
 
 
 # -- the objective at scikit-learn's scale -------------------------------------

@@ -105,10 +105,11 @@ class RowSource(Protocol):
 
 
 # In-memory blocks hold at most this many (row, output) work-array entries:
-# 1M float64 entries (8 MB) keep every temporary small next to X, while
-# blocks stay large enough that BLAS runs at full speed and the per-block
-# Python overhead (a few dozen numpy calls, ~0.1 ms) is negligible.
-BLOCK_ENTRIES = 1 << 20
+# 256K float64 entries (2 MB) keep every temporary small next to X and in
+# cache, while blocks stay large enough that BLAS runs at full speed and the
+# per-block Python overhead (a few dozen numpy calls, ~0.1 ms) stays a few
+# per cent of an evaluation.
+BLOCK_ENTRIES = 1 << 18
 
 
 def _add(total, part):
@@ -195,6 +196,19 @@ def _diagonal_grams(block, curvature, loss):
     return gram_blocks(block.X, weights, loss.fit_intercept)
 
 
+@dataclass(frozen=True)
+class DiagonalMoments:
+    """Per-row curvature moments: ``first = X^T w_k``, ``second =
+    (X * X)^T w_k`` (shape (n_features, n_rows)), ``total = sum w_k``, the
+    penalty ``l2`` of each row and whether there is an intercept."""
+
+    first: np.ndarray
+    second: np.ndarray
+    total: np.ndarray
+    l2: np.ndarray
+    fit_intercept: bool
+
+
 @dataclass
 class SecondOrder:
     """Second-order information at one point, evaluated once per point.
@@ -227,9 +241,16 @@ class SecondOrder:
         return blocks
 
     def diagonal_moments(self):
-        """``(first, second, total)`` weighted feature moments per row:
-        the statistics of a diagonal preconditioner."""
-        return self._map_sum(_moments)
+        """Weighted feature moments per row, with the penalty: the
+        statistics of a diagonal preconditioner."""
+        first, second, total = self._map_sum(_moments)
+        return DiagonalMoments(
+            first,
+            second,
+            total,
+            self.objective.penalty.l2,
+            self.objective.loss.fit_intercept,
+        )
 
     def dense_hessian(self):
         """Exact Hessian with penalty: ``(K p, K p)`` for a coupled

@@ -181,9 +181,12 @@ def _cholesky_factors(blocks, ridge):
     )
 
 
-def _diagonal(moments, l2_reg, fit_intercept):
-    first, second, total = moments
-    total = np.maximum(total, 1e-300)
+def diagonal_preconditioner(moments):
+    """:class:`DiagonalPreconditioner` from a row's weighted feature moments
+    and penalty (:class:`~sksoftmax._objective.DiagonalMoments`)."""
+    first, second, l2_reg = moments.first, moments.second, np.asarray(moments.l2)
+    fit_intercept = moments.fit_intercept
+    total = np.maximum(moments.total, 1e-300)
     if fit_intercept:
         mean = (first / total).T
         variance = second.T - total[:, None] * mean**2
@@ -208,12 +211,6 @@ def cholesky_preconditioner(blocks, data_dtype):
     return _cholesky_factors(blocks, _RIDGE.get(np.dtype(data_dtype), 1e-10))
 
 
-def diagonal_preconditioner(moments, l2_reg, fit_intercept):
-    """:class:`DiagonalPreconditioner` from ``(first, second, total)``
-    weighted feature moments and the penalty of each row."""
-    return _diagonal(moments, np.asarray(l2_reg), fit_intercept)
-
-
 def build_preconditioner(second_order, kind, data_dtype):
     """Preconditioner from the curvature at a point.
 
@@ -232,12 +229,7 @@ def build_preconditioner(second_order, kind, data_dtype):
     """
     if kind == "cholesky":
         return cholesky_preconditioner(second_order.diagonal_blocks(), data_dtype)
-    objective = second_order.objective
-    return diagonal_preconditioner(
-        second_order.diagonal_moments(),
-        objective.penalty.l2,
-        objective.loss.fit_intercept,
-    )
+    return diagonal_preconditioner(second_order.diagonal_moments())
 
 
 def choose_kind(precondition, n_coef):

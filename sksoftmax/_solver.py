@@ -358,14 +358,7 @@ class LBFGSSolver:
             blocks, rhs = H[None], grad.reshape(1, -1)
         steps = np.empty_like(rhs)
         for k, (Hk, g) in enumerate(zip(blocks, rhs, strict=True)):
-            # A tiny ridge makes the solve well posed along flat directions
-            # (the projected-out ones, or an unpenalised constant feature).
-            jitter = 1e-12 * max(np.trace(Hk) / Hk.shape[0], 1e-300)
-            Hk = Hk + jitter * np.eye(Hk.shape[0])
-            try:
-                steps[k] = scipy.linalg.solve(Hk, g, assume_a="pos", check_finite=False)
-            except (np.linalg.LinAlgError, ValueError):
-                steps[k] = np.linalg.lstsq(Hk, g, rcond=None)[0]
+            steps[k] = _solve_positive(Hk, g)
         return self.objective.project(steps.reshape(coef.shape))
 
     def _damped_step(self, coef, direction, values, grad_max):
@@ -425,6 +418,32 @@ class LBFGSSolver:
             if refine:
                 self.refine(min(REFINE_MAX_STEPS, self.max_iter - self.n_iter))
             return self.result()
+
+
+# Relative ridge of a Newton system, after scaling it to a unit diagonal:
+# makes the solve well posed along flat directions (the projected-out ones,
+# or an unpenalised constant feature) without moving any other.
+NEWTON_RIDGE = 1e-12
+
+
+def _solve_positive(H, g):
+    """Solve ``H d = g`` for a positive semi-definite ``H``.
+
+    The system is first scaled to a unit diagonal, so that entries of very
+    different sizes (a penalty of 1e30 next to an unpenalised intercept)
+    keep their own scale; a tiny ridge is added to that.
+    """
+    diag = np.diag(H).copy()
+    positive = diag > 0
+    scale = np.sqrt(np.where(positive, diag, 1.0))
+    unit = H / scale[:, None] / scale[None, :]
+    unit[np.diag_indices_from(unit)] += NEWTON_RIDGE
+    rhs = g / scale
+    try:
+        z = scipy.linalg.solve(unit, rhs, assume_a="pos", check_finite=False)
+    except (np.linalg.LinAlgError, ValueError):
+        z = np.linalg.lstsq(unit, rhs, rcond=None)[0]
+    return z / scale
 
 
 def minimize_lbfgs(

@@ -5,7 +5,7 @@ through one object (value, gradient, Hessian and curvature at a point)."""
 import numpy as np
 
 from sksoftmax._loss import BinaryLoss, MultinomialLoss
-from sksoftmax._objective import in_memory_objective
+from sksoftmax._objective import DiagonalMoments, in_memory_objective
 from sksoftmax._penalty import L2Penalty
 from sksoftmax._precondition import (
     cholesky_preconditioner,
@@ -97,7 +97,9 @@ def preconditioner(X, weights, l2, fit_intercept, kind="auto"):
     l2 = np.broadcast_to(np.asarray(l2, dtype=np.float64), (n_rows,))
     p = X.shape[1] + fit_intercept
     if choose_kind(True if kind == "auto" else kind, p) == "diagonal":
-        return diagonal_preconditioner(weighted_moments(X, weights), l2, fit_intercept)
+        first, second, total = weighted_moments(X, weights)
+        moments = DiagonalMoments(first, second, total, l2, fit_intercept)
+        return diagonal_preconditioner(moments)
     blocks = gram_blocks(X, weights, fit_intercept)
     penalty = L2Penalty(l2, X.shape[1])
     for k in range(n_rows):

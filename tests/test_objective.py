@@ -1,0 +1,116 @@
+"""The loss-solver contract (sksoftmax._objective): row blocks add up, the
+second-order pieces agree with each other, the projection is exact."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import sksoftmax._objective as objective_module
+from sksoftmax._loss import BinaryLoss, MultinomialLoss
+from sksoftmax._objective import in_memory_objective
+
+
+def _objective(kind, sparse=False, dtype=np.float64, seed=0, n=300):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5)).astype(dtype)
+    if sparse:
+        X[rng.random(X.shape) < 0.4] = 0
+        X = sp.csr_matrix(X)
+    s = rng.uniform(0.5, 2.0, size=n)
+    s /= s.sum()
+    if kind == "multinomial":
+        y = rng.integers(0, 4, size=n)
+        return in_memory_objective(MultinomialLoss(4, True), X, y, s, 0.01), rng
+    Y = rng.random((n, 3)) < 0.4
+    return in_memory_objective(
+        BinaryLoss(3, True), X, Y, s, np.array([0.01, 0.1, 1.0])
+    ), rng
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_row_blocks_add_up_to_the_whole(kind, sparse, monkeypatch):
+    whole, rng = _objective(kind, sparse)
+    monkeypatch.setattr(objective_module, "BLOCK_ENTRIES", 64)
+    blocked, _ = _objective(kind, sparse)
+    assert len(blocked.rows.blocks) > 10 and len(whole.rows.blocks) == 1
+    coef = rng.normal(size=whole.coef_shape)
+    v1, g1 = whole.value_gradient(coef)
+    v2, g2 = blocked.value_gradient(coef)
+    np.testing.assert_allclose(v2, v1, rtol=1e-13)
+    np.testing.assert_allclose(g2, g1, rtol=1e-12, atol=1e-15)
+    V = rng.normal(size=coef.shape)
+    np.testing.assert_allclose(
+        blocked.second_order(coef).hessian_product(V),
+        whole.second_order(coef).hessian_product(V),
+        rtol=1e-12,
+        atol=1e-15,
+    )
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_hessian_product_matches_the_dense_hessian_and_the_gradient(kind):
+    objective, rng = _objective(kind)
+    coef = rng.normal(size=objective.coef_shape)
+    V = rng.normal(size=coef.shape)
+    second = objective.second_order(coef)
+    HV = second.hessian_product(V)
+    H = second.dense_hessian()
+    if objective.separable:
+        dense = np.einsum("kij,kj->ki", H, V)
+    else:
+        dense = (H @ V.ravel()).reshape(V.shape)
+    np.testing.assert_allclose(HV, dense, rtol=1e-10, atol=1e-14)
+    h = 1e-6
+    g_plus = objective.value_gradient(coef + h * V)[1]
+    g_minus = objective.value_gradient(coef - h * V)[1]
+    np.testing.assert_allclose(HV, (g_plus - g_minus) / (2 * h), rtol=1e-5, atol=1e-9)
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_diagonal_blocks_are_the_dense_hessians_blocks(kind):
+    """Up to the rows of negligible weight a preconditioner leaves out
+    (below 1e-4 of the largest, see sksoftmax._products)."""
+    objective, rng = _objective(kind)
+    coef = rng.normal(size=objective.coef_shape)
+    second = objective.second_order(coef)
+    blocks = second.diagonal_blocks()
+    H = second.dense_hessian()
+    K, p = objective.coef_shape
+    for k in range(K):
+        dense = (
+            H[k] if objective.separable else H[k * p : (k + 1) * p, k * p : (k + 1) * p]
+        )
+        np.testing.assert_allclose(
+            blocks[k], dense, rtol=1e-3, atol=1e-3 * np.abs(dense).max()
+        )
+
+
+def test_values_come_per_group():
+    multinomial, rng = _objective("multinomial")
+    binary, _ = _objective("binary")
+    assert multinomial.values(np.zeros(multinomial.coef_shape)).shape == (1,)
+    assert binary.values(np.zeros(binary.coef_shape)).shape == (3,)
+
+
+def test_projection_removes_only_the_invariant_direction():
+    objective, rng = _objective("multinomial")
+    coef = rng.normal(size=objective.coef_shape)
+    shifted = coef + rng.normal(size=coef.shape[1])  # same vector on every row
+    projected = objective.project(shifted)
+    np.testing.assert_allclose(projected.sum(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(objective.project(projected), projected, atol=1e-15)
+    # The data term is unchanged, the penalty can only fall.
+    loss_only = in_memory_objective(
+        objective.loss,
+        objective.rows.blocks[0].X,
+        objective.rows.blocks[0].targets,
+        objective.rows.blocks[0].weights,
+        0.0,
+    )
+    np.testing.assert_allclose(
+        loss_only.values(projected), loss_only.values(shifted), rtol=1e-12
+    )
+    assert objective.values(projected)[0] <= objective.values(shifted)[0]
+    binary, _ = _objective("binary")
+    np.testing.assert_array_equal(binary.project(coef[:3]), coef[:3])
