@@ -9,7 +9,7 @@ Chunks have the rows of the in-memory fit's blocks
 the same per-block statistics (the preconditioner samples rows per block)
 and differ only in the order the block sums are added.
 
-1. **Overhead** at 200,000 x 50, K=10 (float64, 2 chunks): the time of one
+1. **Overhead** at 200,000 x 50, K=10 (float64, 8 chunks): the time of one
    objective evaluation (value and gradient) on the cluster against in
    memory, at the same coefficients, and both full fits (time, evaluations,
    coefficient agreement). Target: at most 1.5x per evaluation.
@@ -66,7 +66,7 @@ OVERHEAD = {"n_samples": 200_000, "n_features": 50, "n_classes": 10, "tol": TOL}
 # of worker memory limit. A worker process that has imported sksoftmax
 # (numpy, scipy, scikit-learn, which brings pandas, distributed) already
 # holds about 230 MB of it, and distributed pauses a worker at 80% of its
-# limit; a chunk of 104,857 rows adds 42 MB. The fit stops at a looser tol
+# limit; a chunk of BLOCK_ENTRIES // 10 = 26,214 rows adds 10 MB. The fit stops at a looser tol
 # to keep the run to minutes.
 OUT_OF_CORE = {
     "n_samples": 3_600_000,

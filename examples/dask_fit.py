@@ -1,7 +1,7 @@
 """
-========================================
+=========================================
 Fitting on a Dask cluster, chunk by chunk
-========================================
+=========================================
 
 :class:`~sksoftmax.SoftmaxRegression` and :class:`~sksoftmax.OneVsRestLogistic`
 accept a ``dask.array`` (or a dask DataFrame): the objective is a sum over
