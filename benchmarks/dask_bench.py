@@ -66,8 +66,8 @@ OVERHEAD = {"n_samples": 200_000, "n_features": 50, "n_classes": 10, "tol": TOL}
 # of worker memory limit. A worker process that has imported sksoftmax
 # (numpy, scipy, scikit-learn, which brings pandas, distributed) already
 # holds about 230 MB of it, and distributed pauses a worker at 80% of its
-# limit; a chunk of BLOCK_ENTRIES // 10 = 26,214 rows adds 10 MB. The fit stops at a looser tol
-# to keep the run to minutes.
+# limit; a chunk of BLOCK_ENTRIES // 10 = 26,214 rows adds 10 MB. The fit
+# stops at a looser tol to keep the run to minutes.
 OUT_OF_CORE = {
     "n_samples": 3_600_000,
     "n_features": 50,
