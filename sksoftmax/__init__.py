@@ -7,6 +7,7 @@ loss, and :mod:`sksoftmax.special` has the stable building blocks.
 """
 
 from . import datasets
+from ._base import PerfectSeparationWarning
 from ._inspect import LabelReport, inspect_labels, to_exclusive
 from ._ovr import OneVsRestLogistic
 from ._softmax import SoftmaxRegression
@@ -16,6 +17,7 @@ __version__ = "0.1.0"
 __all__ = [
     "LabelReport",
     "OneVsRestLogistic",
+    "PerfectSeparationWarning",
     "SoftmaxRegression",
     "__version__",
     "datasets",

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
+from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._array_api import _is_numpy_namespace, get_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -29,7 +30,18 @@ from sklearn.utils.validation import (
 from ._doc_link import DocLinkMixin
 from ._objective import in_memory_objective
 from ._penalty import SolverScale
+from ._products import scores as score_products
 from ._solver import minimize_lbfgs
+
+
+class PerfectSeparationWarning(ConvergenceWarning):
+    """Warning of an unpenalised fit (``C=inf``) on perfectly separated data.
+
+    No finite maximum-likelihood solution exists then; use a finite ``C``.
+    A subclass of :class:`~sklearn.exceptions.ConvergenceWarning`, so
+    filters on that also apply.
+    """
+
 
 # float32 stays float32 (its products are cheaper); anything else -> float64.
 FLOAT_DTYPES = (np.float64, np.float32)
@@ -62,6 +74,29 @@ def chunkwise_on_dask(method):
         return method(self, X)
 
     return wrapper
+
+
+def check_numpy_inputs(estimator_name, *arrays):
+    """Refuse non-numpy arrays when scikit-learn's array API dispatch is on.
+
+    With ``sklearn.set_config(array_api_dispatch=True)`` scikit-learn hands
+    arrays of other libraries (torch, cupy, array-api-strict) through
+    ``validate_data`` unconverted, and our numpy and scipy code would then
+    fail on them with unrelated errors. The namespace is found exactly as
+    scikit-learn finds it; lists, pandas frames and sparse matrices count as
+    numpy.
+    """
+    if not get_config().get("array_api_dispatch", False):
+        return
+    xp, _ = get_namespace(*arrays)
+    if not _is_numpy_namespace(xp):
+        raise TypeError(
+            f"{estimator_name} does not support array API inputs (got arrays "
+            f"of the namespace {xp.__name__!r} with "
+            "sklearn.set_config(array_api_dispatch=True)). Pass numpy arrays, "
+            "for example np.asarray(X) (after moving the data to the CPU), or "
+            "disable array_api_dispatch."
+        )
 
 
 def check_sample_weight(sample_weight, X):
@@ -97,22 +132,27 @@ def class_codes(y, classes):
 CODE_BLOCK = 1 << 16
 
 
-def encode_classes(y, sample_weight, estimator_name):
-    """Classes and integer codes of 1-D labels; at least two must carry weight."""
+def encode_classes(y, sample_weight, estimator_name, min_classes=2):
+    """Classes and integer codes of 1-D labels; at least ``min_classes`` must
+    carry weight."""
     check_classification_targets(y)
     classes = np.unique(y)
     y_index = class_codes(y, classes)
-    weighted = (
-        np.arange(len(classes))
-        if sample_weight is None
-        else np.unique(y_index[sample_weight > 0])
-    )
-    if weighted.shape[0] < 2:
+    weighted = weighted_classes(y_index, len(classes), sample_weight)
+    if weighted.shape[0] < min_classes:
         raise ValueError(
-            f"{estimator_name} needs samples of at least 2 classes with positive "
-            f"sample_weight; y contains only one class: {classes[weighted[0]]}."
+            f"{estimator_name} needs samples of at least {min_classes} classes "
+            f"with positive sample_weight; y contains only one class: "
+            f"{classes[weighted[0]]}."
         )
     return classes, y_index
+
+
+def weighted_classes(y_index, n_classes, weights):
+    """Codes of the classes that have samples of positive weight."""
+    if weights is None:
+        return np.arange(n_classes)
+    return np.unique(y_index[weights > 0])
 
 
 def check_class_weight(class_weight, classes):
@@ -136,6 +176,12 @@ def check_class_weight(class_weight, classes):
                 f"class_weight[{label!r}] must be a finite, non-negative number; "
                 f"got {weight!r}."
             )
+    # Classes missing from the dict keep weight 1, as in scikit-learn.
+    if not any(class_weight.get(label, 1.0) > 0 for label in classes.tolist()):
+        raise ValueError(
+            f"class_weight gives weight 0 to every class {classes.tolist()}: "
+            "no sample would count. Give at least one class a positive weight."
+        )
     return class_weight
 
 
@@ -219,6 +265,7 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
+        check_numpy_inputs(type(self).__name__, X, y, sample_weight)
         self._check_target_shape(y)
         if is_dask_collection(X):
             # Only this import needs dask: it is optional.
@@ -238,6 +285,7 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             )
             build_objective = in_memory_objective
         sample_weight = check_sample_weight(sample_weight, X)
+        self._coef_dtype = X.dtype
         encoded = self._encode_targets(y, sample_weight)
         result = None
         if encoded.loss is not None:
@@ -248,6 +296,8 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
                 encoded.loss, X, encoded.targets, scale.weights, scale.l2
             )
             result = self._solve(objective, encoded.rows)
+            if np.isinf(self.C):
+                self._check_separation(objective, result, encoded.rows)
         self._store_solution(result, encoded, X.shape[1])
         return self
 
@@ -284,6 +334,36 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             self._warn_not_converged(result)
         return result
 
+    def _check_separation(self, objective, result, rows):
+        """Warn when an unpenalised fit separates its training data.
+
+        If the solution classifies every sample of positive weight strictly
+        correctly, scaling it up lowers the loss towards 0: no finite
+        maximum-likelihood solution exists, and the coefficients are only
+        as large as where the solver happened to stop. A fitted model that
+        separates the data proves this, so the warning is never a false
+        alarm; it can miss quasi-complete separation (samples on the
+        boundary), like statsmodels' check.
+        """
+        separated = objective.separates(result.coef)
+        if not separated.any():
+            return
+        detail = self._separation_detail(rows, separated)
+        warnings.warn(
+            f"{type(self).__name__}(C=inf): the training data are perfectly "
+            f"separated{detail}, so no finite maximum-likelihood solution "
+            "exists; the coefficients grow without bound and are only as "
+            "large as where the solver stopped. Use a finite C "
+            "(regularisation) for a well-defined model.",
+            PerfectSeparationWarning,
+            stacklevel=3,
+        )
+
+    def _separation_detail(self, rows, separated):
+        """Which outputs are separated, for the warning (none by default:
+        one model)."""
+        return ""
+
     def _warn_not_converged(self, result):
         worst = float(result.grad_max.max())
         warnings.warn(
@@ -297,27 +377,42 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             stacklevel=4,
         )
 
-    def _set_coef(self, coef, n_features):
-        """Store ``coef`` (rows with the intercept column last, if fitted)."""
-        self.coef_ = np.ascontiguousarray(coef[:, :n_features])
-        if self.fit_intercept:
-            self.intercept_ = coef[:, n_features].copy()
+    def _set_coef(self, coef, n_features, fit_intercept=None):
+        """Store ``coef`` (rows with the intercept column last, if fitted) in
+        the training data's dtype, as scikit-learn does: the solver works in
+        float64, results are reported as float32 for float32 ``X``."""
+        if fit_intercept is None:
+            fit_intercept = self.fit_intercept
+        dtype = self._coef_dtype
+        self.coef_ = np.ascontiguousarray(coef[:, :n_features], dtype=dtype)
+        if fit_intercept:
+            self.intercept_ = coef[:, n_features].astype(dtype)
         else:
-            self.intercept_ = np.zeros(coef.shape[0])
+            self.intercept_ = np.zeros(coef.shape[0], dtype=dtype)
 
     # -- prediction ----------------------------------------------------------
 
     def _validate_for_predict(self, X):
         check_is_fitted(self)
+        check_numpy_inputs(type(self).__name__, X)
         return validate_data(
             self, X, accept_sparse=ACCEPT_SPARSE, dtype=FLOAT_DTYPES, reset=False
         )
 
     def _raw_scores(self, X):
-        """Linear scores ``X @ coef_.T + intercept_``, shape (n_samples, n_rows)."""
+        """Linear scores ``X @ coef_.T + intercept_`` and the results' dtype.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_rows)
+            float64, whatever ``X``'s dtype: float32 ``X`` is converted by
+            blocks (:func:`~sksoftmax._products.scores`), so a float32 product
+            never overflows and probabilities are computed at full precision.
+        dtype : dtype
+            float32 when both ``X`` and the model are float32 (scikit-learn's
+            rule), else float64: the dtype results are returned in.
+        """
         X = self._validate_for_predict(X)
-        coef = self.coef_.astype(X.dtype, copy=False)
-        scores = X @ coef.T if sp.issparse(X) else np.matmul(X, coef.T)
-        scores = np.asarray(scores, dtype=np.float64)
-        scores += self.intercept_
-        return scores
+        coef = np.column_stack([self.coef_, self.intercept_]).astype(np.float64)
+        scores = np.ascontiguousarray(score_products(X, coef, True, np.float64).T)
+        return scores, np.result_type(X.dtype, self.coef_.dtype)

@@ -42,7 +42,7 @@ from sklearn.utils.validation import (
 )
 
 from ._loss import Anchor, Curvature, RowBlock
-from ._objective import _add, penalized_objective
+from ._objective import _add, _max_abs, penalized_objective
 
 __all__ = ["DaskData", "DaskRows", "dask_objective", "predict_chunks"]
 
@@ -122,6 +122,10 @@ def _checked_chunk(chunk, estimator_name):
         input_name="X",
         estimator=estimator_name,
     )
+
+
+def _checked_max_abs(chunk, estimator_name):
+    return _max_abs(_checked_chunk(chunk, estimator_name))
 
 
 def _row_block(chunk, targets, weights):
@@ -361,6 +365,17 @@ class DaskData:
         if self.persisted:
             _errors_first(self.chunks)
 
+    def max_abs(self):
+        """``max|X|`` for float32 X (the float32 policy's range check, as in
+        memory), one number per chunk; None for float64 X."""
+        if self.dtype != np.float32:
+            return None
+        # Lazy chunks are checked again here: one extra pass over X.
+        task = dask.delayed(_max_abs if self.persisted else _checked_max_abs)
+        args = () if self.persisted else (self.estimator_name,)
+        per_chunk = dask.compute(*[task(chunk, *args) for chunk in self.chunks])
+        return max(per_chunk, default=0.0)
+
     def release(self):
         """Drop the references to the chunks (the row blocks keep them)."""
         self.chunks = None
@@ -419,6 +434,7 @@ def dask_objective(loss, X, targets, weights, l2):
     if not isinstance(X, DaskData):
         X = DaskData(X, "dask_objective", active_client())
         X.check()
+    data_max_abs = X.max_abs()
     weights = np.asarray(weights, dtype=np.float64)
     targets = np.asarray(targets)
     if (
@@ -462,7 +478,9 @@ def dask_objective(loss, X, targets, weights, l2):
         # to recompute a chunk lost with its worker.
         X.release()
     rows = DaskRows(blocks, X.shape[0], X.client)
-    return penalized_objective(loss, rows, l2, X.dtype, X.shape[1])
+    return penalized_objective(
+        loss, rows, l2, X.dtype, X.shape[1], data_max_abs=data_max_abs
+    )
 
 
 # -- predictions --------------------------------------------------------------------

@@ -252,6 +252,18 @@ class MultinomialLoss(_RowLoss):
                 H[m, :, k, :] = gram.T
         return H.reshape(K * p, K * p)
 
+    def n_misclassified(self, coef, block):
+        """Rows of positive weight whose true class does not have the strictly
+        largest score (ties count), shape (1,); float64 products."""
+        Z = scores(block.X, coef, self.fit_intercept, np.float64)
+        positions = self._target_positions(block)
+        z_true = Z.reshape(-1)[positions]
+        Z.reshape(-1)[positions] = -np.inf
+        wrong = ~(z_true > Z.max(axis=0))
+        if block.weights.ndim:
+            wrong &= block.weights > 0
+        return np.array([np.count_nonzero(wrong)])
+
 
 class BinaryLoss(_RowLoss):
     """K independent binary log-losses (one logistic regression per column).
@@ -375,6 +387,16 @@ class BinaryLoss(_RowLoss):
                 for w in weights.T
             ]
         )
+
+    def n_misclassified(self, coef, block):
+        """Rows of positive weight on the wrong side of (or on) each output's
+        decision boundary, shape (K,); float64 products."""
+        Z = scores(block.X, coef, self.fit_intercept, np.float64)
+        T = np.asarray(block.targets).T != 0
+        wrong = ((Z > 0) != T) | (Z == 0)
+        S, _ = self._layout(block, np.float64)
+        wrong &= S > 0
+        return np.count_nonzero(wrong, axis=1)
 
 
 # -- the objective at scikit-learn's scale -------------------------------------

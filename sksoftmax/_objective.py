@@ -67,6 +67,10 @@ class Objective(Protocol):
     def project(self, coef):
         """Remove directions along which the loss is invariant."""
 
+    def separates(self, coef):
+        """Per group, whether ``coef`` classifies every weighted row
+        strictly correctly (read after the fit, not by the solver)."""
+
     def second_order(self, coef):
         """A :class:`SecondOrder` at ``coef``: Hessian products and blocks."""
 
@@ -183,6 +187,10 @@ def _hessian_product(block, curvature, loss, V):
     return loss.hessian_product(curvature, V, block)
 
 
+def _misclassified(block, _, loss, coef):
+    return loss.n_misclassified(coef, block)
+
+
 def _dense_hessian(block, curvature, loss):
     return loss.hessian(curvature, block)
 
@@ -193,7 +201,7 @@ def _moments(block, curvature, loss):
 
 def _diagonal_grams(block, curvature, loss):
     weights = loss.curvature_weights(curvature)
-    return gram_blocks(block.X, weights, loss.fit_intercept)
+    return gram_blocks(block.X, weights, loss.fit_intercept, curvature.dtype)
 
 
 @dataclass(frozen=True)
@@ -280,15 +288,19 @@ class PenalizedObjective:
     data_dtype : dtype
         The dtype of ``X``, for the float32 policy.
     n_features : int
+    data_max_abs : float, default=None
+        ``max|X|``, for the float32 policy's range checks; None (unknown)
+        keeps float32 data in float64 products.
     """
 
-    def __init__(self, loss, rows, penalty, data_dtype, n_features):
+    def __init__(self, loss, rows, penalty, data_dtype, n_features, data_max_abs=None):
         self.loss = loss
         self.rows = rows
         self.penalty = penalty
         self.separable = loss.separable
         self.coef_shape = (loss.n_outputs, n_features + loss.fit_intercept)
-        self.precision = Float32Policy(data_dtype)
+        self.n_features = n_features
+        self.precision = Float32Policy(data_dtype, data_max_abs)
         self._anchors = None
 
     def _group(self, per_row):
@@ -296,6 +308,7 @@ class PenalizedObjective:
         return per_row if self.separable else np.array([per_row.sum()])
 
     def value_gradient(self, coef):
+        self.precision.before_evaluation(self, coef, self.n_features)
         data, grad = self.rows.map_sum(
             _value_gradient,
             self.loss,
@@ -307,6 +320,7 @@ class PenalizedObjective:
         return data + self._group(self.penalty.values(coef)), grad
 
     def values(self, coef):
+        self.precision.before_evaluation(self, coef, self.n_features)
         data = self.rows.map_sum(
             _value, self.loss, coef, self.precision.dtype, kept=self._anchors
         )
@@ -315,7 +329,18 @@ class PenalizedObjective:
     def project(self, coef):
         return self.loss.project(coef)
 
+    def separates(self, coef):
+        """Per group: whether ``coef`` puts every row of positive weight
+        strictly on its correct side (float64 products).
+
+        If it does, the data are perfectly separated and, without a penalty,
+        the loss has no minimiser: scaling ``coef`` up lowers it towards 0.
+        """
+        counts = self.rows.map_sum(_misclassified, self.loss, coef)
+        return np.asarray(counts) == 0
+
     def second_order(self, coef):
+        self.precision.before_evaluation(self, coef, self.n_features)
         kept = self.rows.keep(_curvature, self.loss, coef, self.precision.dtype)
         return SecondOrder(self, coef, kept)
 
@@ -365,10 +390,12 @@ def in_memory_objective(loss, X, targets, weights, l2):
         )
 
     rows = InMemoryRows(block, X.shape[0], loss.n_outputs)
-    return penalized_objective(loss, rows, l2, X.dtype, X.shape[1])
+    return penalized_objective(
+        loss, rows, l2, X.dtype, X.shape[1], data_max_abs=_max_abs(X)
+    )
 
 
-def penalized_objective(loss, rows, l2, data_dtype, n_features):
+def penalized_objective(loss, rows, l2, data_dtype, n_features, data_max_abs=None):
     """``loss`` summed by the row source ``rows``, plus the L2 penalty.
 
     Parameters
@@ -381,6 +408,8 @@ def penalized_objective(loss, rows, l2, data_dtype, n_features):
     data_dtype : dtype
         The dtype of ``X``, for the float32 policy.
     n_features : int
+    data_max_abs : float, default=None
+        ``max|X|`` for float32 ``X`` (the float32 policy's range check).
 
     Returns
     -------
@@ -390,4 +419,17 @@ def penalized_objective(loss, rows, l2, data_dtype, n_features):
         np.broadcast_to(np.asarray(l2, dtype=np.float64), (loss.n_outputs,)).copy(),
         n_features,
     )
-    return PenalizedObjective(loss, rows, penalty, data_dtype, n_features)
+    return PenalizedObjective(
+        loss, rows, penalty, data_dtype, n_features, data_max_abs=data_max_abs
+    )
+
+
+def _max_abs(X):
+    """``max|X|`` without a temporary the size of ``X`` (float32 ``X`` only:
+    the float32 policy's range check; None for other dtypes)."""
+    if X.dtype != np.float32:
+        return None
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return 0.0
+    return max(float(values.max()), -float(values.min()))

@@ -7,7 +7,6 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, log_expit, logit
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.multiclass import type_of_target
 
 from ._base import (
     EncodedTargets,
@@ -18,11 +17,14 @@ from ._base import (
     encode_classes,
 )
 from ._loss import BinaryLoss
-from .special import _binary_log_proba, _binary_proba, logsumexp
+from .special import _binary_log_proba, _binary_proba, log_softmax, softmax
 
-# Intercept of a label that is constant in training: its probability rounds
-# to exactly 0 or 1 in float64, while its log stays finite.
-_SATURATED_LOGIT = 40.0
+# Intercept of a label that is constant in training. Its probability is then
+# exactly 0 or 1, as scikit-learn's constant predictor gives: expit(-z)
+# underflows to exactly 0 once exp(-z) is below the smallest subnormal float64
+# (z > 745; far earlier in float32), and expit(z) rounds to exactly 1 from
+# z > 37. Its log, log_expit(-z) = -z, stays finite.
+_SATURATED_LOGIT = 1000.0
 
 
 class OneVsRestLogistic(_LinearClassifier):
@@ -65,7 +67,9 @@ class OneVsRestLogistic(_LinearClassifier):
         dict ``{class_label: weight}`` weights the samples of each class.
     threshold : float, default=0.5
         For an indicator matrix or two classes, ``predict`` reports a label
-        when its probability is at least ``threshold``.
+        when its probability is above ``threshold`` (strictly, as
+        scikit-learn's ``OneVsRestClassifier``: a score of exactly 0 at the
+        default 0.5 predicts the negative class).
     warm_start : bool, default=False
         Start from the previous solution when refitting.
     verbose : int, default=0
@@ -110,11 +114,15 @@ class OneVsRestLogistic(_LinearClassifier):
       label with the highest score and the rows of ``predict_proba`` are the
       per-class probabilities normalised to sum to one, as scikit-learn's
       ``OneVsRestClassifier`` does;
-    * 1-D labels with two classes: a single logistic regression.
+    * 1-D labels with two classes: a single logistic regression;
+    * 1-D labels of a single class: that class is predicted with probability
+      1 (``predict_proba`` has one column), and a warning says so, as
+      ``OneVsRestClassifier`` does.
 
     A label that is constant in training (always 0 or always 1) has no finite
-    optimum; it gets a zero coefficient row and an intercept of -40 or +40, so
-    it predicts the constant, and a warning says so.
+    optimum; it gets a zero coefficient row and an intercept of -1000 or
+    +1000, so it predicts the constant with probability exactly 0 or 1 (its
+    log-probability stays finite), and a warning says so.
 
     Examples
     --------
@@ -174,6 +182,7 @@ class OneVsRestLogistic(_LinearClassifier):
         """0/1 matrix and per-label weights of a multilabel indicator ``y``."""
         Y = y.toarray() if sp.issparse(y) else np.asarray(y)
         self._y_dtype = Y.dtype
+        self._target_type = "multilabel-indicator"
         self.classes_ = np.arange(Y.shape[1])
         class_weight = self.class_weight
         if isinstance(class_weight, dict):
@@ -188,10 +197,17 @@ class OneVsRestLogistic(_LinearClassifier):
         return Y, self._per_label_weights(Y, sample_weight, class_weight)
 
     def _label_targets(self, y, sample_weight):
-        """One-vs-rest 0/1 matrix and weights of 1-D labels ``y``."""
+        """One-vs-rest 0/1 matrix and weights of 1-D labels ``y``.
+
+        A single class is allowed, as scikit-learn's ``OneVsRestClassifier``
+        allows it: its one label is constant, and predicted as such.
+        """
         y = np.ravel(y)
-        classes, y_index = encode_classes(y, sample_weight, type(self).__name__)
+        classes, y_index = encode_classes(
+            y, sample_weight, type(self).__name__, min_classes=1
+        )
         self.classes_ = classes
+        self._target_type = "binary" if len(classes) == 2 else "multiclass"
         # A bool one-hot (one column for two classes), built directly:
         # label_binarize returns int64, eight times the memory.
         Y = y_index[:, None] == np.arange(1 if len(classes) == 2 else 0, len(classes))
@@ -217,7 +233,6 @@ class OneVsRestLogistic(_LinearClassifier):
         )
 
     def _encode_targets(self, y, sample_weight):
-        self._target_type = type_of_target(y)
         if y.ndim == 2 and y.shape[1] > 1:
             # type_of_target calls any two-valued integer matrix an indicator;
             # only 0 and 1 are labels here.
@@ -233,26 +248,27 @@ class OneVsRestLogistic(_LinearClassifier):
         else:
             Y, weights = self._label_targets(y, sample_weight)
 
+        # A label is constant when no sample of positive weight has it, or
+        # every one has it. Found without summing weights, which can overflow
+        # (weights near the float limit) where "is there one?" cannot.
         if weights is None:
-            positives = np.count_nonzero(Y, axis=0)
-            totals = np.full(Y.shape[1], Y.shape[0])
+            weighted = np.ones((Y.shape[0], 1), dtype=bool)
         else:
-            per_label = np.broadcast_to(weights.reshape(Y.shape[0], -1), Y.shape)
-            positives = (per_label * Y).sum(axis=0)
-            totals = per_label.sum(axis=0)
-        self._constant = (positives == 0) | (positives == totals)
+            weighted = weights.reshape(Y.shape[0], -1) > 0
+            if not weighted.any():
+                raise ValueError(
+                    f"class_weight={self.class_weight!r} times sample_weight "
+                    "is zero for every sample: the classes of positive class "
+                    "weight have no sample of positive sample_weight."
+                )
+        has_positive = (Y & weighted).any(axis=0)
+        has_negative = (~Y & weighted).any(axis=0)
+        self._constant = ~(has_positive & has_negative)
         self._constant_logit = np.where(
-            positives > 0, _SATURATED_LOGIT, -_SATURATED_LOGIT
+            has_positive, _SATURATED_LOGIT, -_SATURATED_LOGIT
         )
         if self._constant.any():
-            warnings.warn(
-                f"Label(s) {self.classes_[self._constant].tolist()} are constant "
-                "in the training data (always 0 or always 1, counting only "
-                "samples of positive weight); they will always predict that "
-                "value.",
-                UserWarning,
-                stacklevel=4,
-            )
+            self._warn_constant()
         active = np.flatnonzero(~self._constant)
         if not active.size:
             return EncodedTargets(None, Y, weights, active)
@@ -263,6 +279,23 @@ class OneVsRestLogistic(_LinearClassifier):
             Y = Y[:, active]
         return EncodedTargets(loss, Y, weights, active)
 
+    def _warn_constant(self):
+        """Say which labels are constant, as OneVsRestClassifier does."""
+        if self._target_type == "multiclass" and len(self.classes_) == 1:
+            message = (
+                f"y has a single class, {self.classes_.tolist()[0]!r}; it will always "
+                "be predicted, with probability 1."
+            )
+        else:
+            labels = self._output_labels()
+            message = (
+                f"Label(s) {labels[self._constant].tolist()} are constant in "
+                "the training data (always 0 or always 1, counting only "
+                "samples of positive weight); they will always predict that "
+                "value."
+            )
+        warnings.warn(message, UserWarning, stacklevel=5)
+
     def _store_solution(self, result, encoded, n_features):
         n_labels = self._constant.shape[0]
         coef = np.zeros((n_labels, n_features + 1))
@@ -271,8 +304,7 @@ class OneVsRestLogistic(_LinearClassifier):
         if result is not None:
             coef[encoded.rows, : result.coef.shape[1]] = result.coef
             self.n_iter_[encoded.rows] = result.n_iter
-        self.coef_ = np.ascontiguousarray(coef[:, :-1])
-        self.intercept_ = coef[:, -1].copy()
+        self._set_coef(coef, n_features, fit_intercept=True)
         del self._constant, self._constant_logit
 
     # -- prediction ----------------------------------------------------------
@@ -292,8 +324,19 @@ class OneVsRestLogistic(_LinearClassifier):
         scores : ndarray of shape (n_samples, n_labels) or (n_samples,)
             1-D for two classes given as 1-D labels.
         """
-        scores = self._raw_scores(X)
+        scores, dtype = self._raw_scores(X)
+        scores = scores.astype(dtype, copy=False)
         return scores[:, 0] if self._is_binary() else scores
+
+    def _output_labels(self):
+        # With two classes the one row of coef_ is classes_[1]'s.
+        return self.classes_[1:] if self._is_binary() else self.classes_
+
+    def _separation_detail(self, rows, separated):
+        if self._is_binary():
+            return ""
+        labels = self._output_labels()[rows][separated]
+        return f" for label(s) {labels.tolist()}"
 
     def _is_binary(self):
         return self._target_type == "binary"
@@ -314,13 +357,16 @@ class OneVsRestLogistic(_LinearClassifier):
             Independent per-label probabilities for an indicator matrix;
             per-class probabilities normalised to sum to one for 1-D labels.
         """
-        scores = self._raw_scores(X)
+        scores, dtype = self._raw_scores(X)
         if self._is_binary():
-            return _binary_proba(scores)
-        proba = expit(scores)
-        if self._target_type != "multilabel-indicator":
-            proba /= proba.sum(axis=1, keepdims=True)
-        return proba
+            proba = _binary_proba(scores)
+        elif self._target_type == "multilabel-indicator":
+            proba = expit(scores)
+        else:
+            # The ratio expit(z_k) / sum_j expit(z_j), taken in log space
+            # (softmax of the log-probabilities) so it never divides 0 by 0.
+            proba = softmax(log_expit(scores), axis=1)
+        return proba.astype(dtype, copy=False)
 
     @chunkwise_on_dask
     def predict_log_proba(self, X):
@@ -336,13 +382,14 @@ class OneVsRestLogistic(_LinearClassifier):
         -------
         log_proba : ndarray of shape (n_samples, n_labels)
         """
-        scores = self._raw_scores(X)
+        scores, dtype = self._raw_scores(X)
         if self._is_binary():
-            return _binary_log_proba(scores)
-        log_proba = log_expit(scores)
-        if self._target_type != "multilabel-indicator":
-            log_proba -= logsumexp(log_proba, axis=1, keepdims=True)
-        return log_proba
+            log_proba = _binary_log_proba(scores)
+        elif self._target_type == "multilabel-indicator":
+            log_proba = log_expit(scores)
+        else:
+            log_proba = log_softmax(log_expit(scores), axis=1)
+        return log_proba.astype(dtype, copy=False)
 
     @chunkwise_on_dask
     def predict(self, X):
@@ -357,13 +404,15 @@ class OneVsRestLogistic(_LinearClassifier):
         Returns
         -------
         y_pred : ndarray of shape (n_samples, n_labels) or (n_samples,)
-            An indicator matrix (label probability >= ``threshold``) for
+            An indicator matrix (label probability above ``threshold``) for
             indicator targets; otherwise class labels.
         """
-        scores = self._raw_scores(X)
+        scores, _ = self._raw_scores(X)
+        # Strictly above, as scikit-learn's OneVsRestClassifier (decision
+        # > 0): a score of exactly 0 at threshold 0.5 is the negative class.
         cut = logit(self.threshold)
         if self._target_type == "multilabel-indicator":
-            return (scores >= cut).astype(self._y_dtype)
+            return (scores > cut).astype(self._y_dtype)
         if self._is_binary():
-            return self.classes_[(scores[:, 0] >= cut).astype(np.intp)]
+            return self.classes_[(scores[:, 0] > cut).astype(np.intp)]
         return self.classes_[scores.argmax(axis=1)]

@@ -16,12 +16,28 @@ L-BFGS short of a tight ``tol``. Two steps lower that floor:
 2. **Full precision**, the last resort when L-BFGS still stalls: scores and
    gradients in float64, ``X`` converted block by block (never copied).
 
+float32 products are used only while every number they form stays far inside
+float32's range, which is narrow (3.4e38) next to what float32 *data* can hold:
+a column of 1e30 next to one of 1e-30 stores fine but its squares, or scores
+with the coefficients such data call for, overflow. The policy checks this
+from bounds it can prove, never from the overflow itself:
+
+* **the data**, once: the preconditioner's Gram matrices and moments hold
+  weighted sums of products of two entries, at most ``max|X|**2`` (weights
+  sum to one), so ``max|X|**2`` must be within range;
+* **the coefficients**, at every evaluation: by the triangle inequality a
+  score is at most ``||w_k||_1 * max|X| + |b_k|``, which must be within
+  range (with ``max|X|`` taken as at least 1, so ``w`` itself converts to
+  float32 without overflow).
+
+Beyond either bound the products switch to float64 for the rest of the fit.
+
 Sums, coefficients and the optimiser's state are float64 throughout.
 """
 
 import numpy as np
 
-__all__ = ["ANCHOR_MAX_SHIFT", "Float32Policy"]
+__all__ = ["ANCHOR_MAX_SHIFT", "FLOAT32_SAFE_MAX", "Float32Policy"]
 
 # An iteration that gains less than this fraction of the objective is close
 # to float32's rounding floor (about 1e-9 relative): plain float32 noise, or
@@ -46,6 +62,12 @@ STALL_PROGRESS = 1e-12
 ANCHOR_MAX_SHIFT = 1.0
 
 
+# Largest magnitude a float32 product may reach by the bounds above: float32's
+# largest finite value with a wide margin (2**20) for rounding and for the
+# partial sums BLAS forms in float32 before the bound applies to the total.
+FLOAT32_SAFE_MAX = float(np.finfo(np.float32).max) / 2.0**20
+
+
 class Float32Policy:
     """Work precision of one fit, and when to anchor or switch.
 
@@ -54,6 +76,11 @@ class Float32Policy:
     data_dtype : dtype
         The dtype of ``X``: float32 data start in float32 products; anything
         else is float64 throughout.
+    data_max_abs : float, default=None
+        ``max|X|`` (float32 data only): float32 products are used only when
+        the products of two entries, and the scores, stay within
+        :data:`FLOAT32_SAFE_MAX`. None when unknown: float64 throughout, as
+        nothing bounds what float32 products would form.
 
     Attributes
     ----------
@@ -63,8 +90,14 @@ class Float32Policy:
         Whether the objective is evaluated relative to an anchor.
     """
 
-    def __init__(self, data_dtype):
-        self.dtype = np.float32 if data_dtype == np.float32 else np.float64
+    def __init__(self, data_dtype, data_max_abs=None):
+        in_range = (
+            data_max_abs is not None and float(data_max_abs) ** 2 <= FLOAT32_SAFE_MAX
+        )
+        low = data_dtype == np.float32 and in_range
+        self.dtype = np.float32 if low else np.float64
+        # Scores are at most ||w_k||_1 * this + |b_k| (see the module notes).
+        self._score_scale = max(float(data_max_abs or 0.0), 1.0)
         self.anchored = False
         self._anchor_value = None
         self._stall_value = None
@@ -81,6 +114,16 @@ class Float32Policy:
         objective.drop_anchor()
         self.anchored = False
         return True
+
+    def before_evaluation(self, objective, coef, n_features):
+        """Switch to float64 before float32 products with ``coef`` could
+        overflow (its score bound exceeds :data:`FLOAT32_SAFE_MAX`)."""
+        if not self.low_precision:
+            return
+        bound = np.abs(coef[:, :n_features]).sum(axis=1) * self._score_scale
+        bound += np.abs(coef[:, n_features:]).sum(axis=1)
+        if not bound.max(initial=0.0) <= FLOAT32_SAFE_MAX:
+            self.use_full_precision(objective)
 
     def _anchor(self, objective, coef, value):
         objective.anchor_at(coef)

@@ -190,14 +190,15 @@ def _sampled_gram(X, w, fit_intercept, size):
     return _bordered(xx, column, float(np.sum(w, dtype=np.float64)))
 
 
-def weighted_gram(X, w, fit_intercept, exact=False):
+def weighted_gram(X, w, fit_intercept, exact=False, dtype=None):
     """``[X, 1]^T diag(w) [X, 1]``, accumulated in float64.
 
     For a preconditioner (``exact=False``) it is estimated from a weighted
     sample of rows on tall X, rows of negligible weight are skipped, and the
-    products run in X's own precision: plenty, since its Cholesky adds a
-    ridge. ``exact=True`` (a Newton system; ``w`` may be negative) uses every
-    row in float64.
+    products run in X's own precision unless ``dtype`` (the float32 policy's
+    work precision) is float64: plenty, since its Cholesky adds a ridge.
+    ``exact=True`` (a Newton system; ``w`` may be negative) uses every row in
+    float64.
     """
     n_features = X.shape[1]
     size = None if exact else _sample_size(X.shape[0], n_features + fit_intercept)
@@ -205,7 +206,7 @@ def weighted_gram(X, w, fit_intercept, exact=False):
         return _sampled_gram(X, w, fit_intercept, size)
     xx = np.zeros((n_features, n_features))
     column = np.zeros(n_features) if fit_intercept else None
-    low_precision = X.dtype == np.float32 and not exact
+    low_precision = X.dtype == np.float32 and dtype != np.float64 and not exact
     blocks = row_blocks(X, dtype=None if low_precision else np.float64)
     w = w.astype(X.dtype, copy=False) if low_precision else w
     cutoff = NEGLIGIBLE_WEIGHT * float(w.max(initial=0.0))
@@ -240,15 +241,18 @@ def _proportional_columns(weights):
     return factors
 
 
-def gram_blocks(X, weights, fit_intercept):
+def gram_blocks(X, weights, fit_intercept, dtype=None):
     """Per-column Gram matrices ``[X, 1]^T diag(w_k) [X, 1]``, shape
-    ``(n_columns, p, p)``, for a preconditioner (see :func:`weighted_gram`).
+    ``(n_columns, p, p)``, for a preconditioner (see :func:`weighted_gram`;
+    ``dtype`` is the work precision).
 
     When the columns of ``weights`` are proportional (every output at
     ``coef = 0``) one Gram is formed and scaled.
     """
     multiples = _proportional_columns(weights)
     if multiples is not None:
-        gram = weighted_gram(X, weights[:, 0], fit_intercept)
+        gram = weighted_gram(X, weights[:, 0], fit_intercept, dtype=dtype)
         return gram[None] * multiples[:, None, None]
-    return np.stack([weighted_gram(X, w, fit_intercept) for w in weights.T])
+    return np.stack(
+        [weighted_gram(X, w, fit_intercept, dtype=dtype) for w in weights.T]
+    )

@@ -9,6 +9,7 @@ from ._base import (
     chunkwise_on_dask,
     combined_weights,
     encode_classes,
+    weighted_classes,
 )
 from ._loss import BinaryLoss, MultinomialLoss
 from .special import _binary_log_proba, _binary_proba, log_softmax, softmax
@@ -149,6 +150,17 @@ class SoftmaxRegression(_LinearClassifier):
         self.classes_ = classes
         class_weight = check_class_weight(self.class_weight, classes)
         weights = combined_weights(sample_weight, class_weight, y)
+        if class_weight is not None:
+            weighted = weighted_classes(y_index, len(classes), weights)
+            if weighted.shape[0] < 2:
+                # Zero class weights can leave a single class, whose
+                # unpenalised intercept would grow without bound.
+                raise ValueError(
+                    f"class_weight={class_weight!r} leaves samples of positive "
+                    f"weight in {weighted.shape[0]} class(es) "
+                    f"{classes[weighted].tolist()} of {classes.tolist()}; "
+                    "SoftmaxRegression needs at least 2."
+                )
         if classes.shape[0] == 2:
             # The binomial model, as scikit-learn (see Notes).
             loss = BinaryLoss(1, self.fit_intercept)
@@ -178,7 +190,8 @@ class SoftmaxRegression(_LinearClassifier):
             Logits; a 1-D array of the log-odds of ``classes_[1]`` when
             there are two classes.
         """
-        scores = self._raw_scores(X)
+        scores, dtype = self._raw_scores(X)
+        scores = scores.astype(dtype, copy=False)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     @chunkwise_on_dask
@@ -195,10 +208,12 @@ class SoftmaxRegression(_LinearClassifier):
         -------
         proba : ndarray of shape (n_samples, n_classes)
         """
-        scores = self._raw_scores(X)
+        scores, dtype = self._raw_scores(X)
         if scores.shape[1] == 1:
-            return _binary_proba(scores)
-        return softmax(scores, axis=1)
+            proba = _binary_proba(scores)
+        else:
+            proba = softmax(scores, axis=1)
+        return proba.astype(dtype, copy=False)
 
     @chunkwise_on_dask
     def predict_log_proba(self, X):
@@ -218,10 +233,12 @@ class SoftmaxRegression(_LinearClassifier):
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
         """
-        scores = self._raw_scores(X)
+        scores, dtype = self._raw_scores(X)
         if scores.shape[1] == 1:
-            return _binary_log_proba(scores)
-        return log_softmax(scores, axis=1)
+            log_proba = _binary_log_proba(scores)
+        else:
+            log_proba = log_softmax(scores, axis=1)
+        return log_proba.astype(dtype, copy=False)
 
     @chunkwise_on_dask
     def predict(self, X):
@@ -237,7 +254,7 @@ class SoftmaxRegression(_LinearClassifier):
         -------
         y_pred : ndarray of shape (n_samples,)
         """
-        scores = self._raw_scores(X)
+        scores, _ = self._raw_scores(X)
         if scores.shape[1] == 1:
             index = (scores[:, 0] > 0).astype(np.intp)
         else:

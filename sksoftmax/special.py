@@ -8,9 +8,10 @@ denominator is at least one, so nothing is divided by zero.
 
 Finite inputs of any magnitude therefore give finite results with no
 ``RuntimeWarning``.  Non-finite input follows :mod:`scipy.special`: a row whose
-maximum is ``+inf`` or that is entirely ``-inf`` has an undefined softmax
-(``nan``), while ``-inf`` entries next to finite ones simply get probability
-zero.
+maximum is ``+inf`` or ``nan``, or that is entirely ``-inf``, has an undefined
+softmax (``nan``), while ``-inf`` entries next to finite ones simply get
+probability zero. Such rows are shifted by their largest *finite* entry, so
+their finite entries never overflow either, and still no warning is raised.
 """
 
 import numpy as np
@@ -42,18 +43,31 @@ def _as_float_array(a):
 def _shift_by_max(a, axis):
     """Subtract the maximum along ``axis``.
 
-    Returns the shifted array, the maximum (kept dims) and a mask of the
-    slices whose maximum is finite.  Slices whose maximum is not finite are
-    shifted by zero instead, so that ``inf - inf`` never happens here.
+    Returns the shifted array (always an ndarray, also for 0-d input, so it
+    can be overwritten in place), the shift (kept dims) and a mask of the
+    slices whose maximum is finite.
+
+    A slice whose maximum is not finite (``+inf`` or ``nan``, or every entry
+    ``-inf``) is shifted by its largest finite entry instead (0 when it has
+    none): ``inf - inf`` never happens here, and its finite entries, which
+    may be as large as 1e308, cannot overflow in ``exp``. Its result is then
+    made of ``inf`` and ``nan`` exactly as scipy's.
     """
     amax = np.max(a, axis=axis, keepdims=True, initial=-np.inf)
     finite = np.isfinite(amax)
-    shift = np.where(finite, amax, 0).astype(a.dtype, copy=False)
+    shift = amax
+    if not finite.all():
+        finite_entries = np.where(np.isfinite(a), a, -np.inf)
+        finite_max = np.max(finite_entries, axis=axis, keepdims=True, initial=-np.inf)
+        shift = np.where(finite, amax, finite_max)
+        shift = np.where(np.isfinite(shift), shift, 0)
+    shift = np.asarray(shift, dtype=a.dtype)
+    shifted = np.empty(a.shape, dtype=a.dtype)
     # ``a - shift`` can only overflow towards -inf (e.g. -1e308 - 1e308),
     # whose exponential is the correct value, 0.
     with np.errstate(over="ignore"):
-        shifted = np.subtract(a, shift)
-    return shifted, amax, finite
+        np.subtract(a, shift, out=shifted)
+    return shifted, shift, finite
 
 
 def _log_sum_exp_shifted(shifted, axis):
@@ -108,9 +122,11 @@ def logsumexp(
     1.098612288668
     """
     a = _as_float_array(a)
-    shifted, amax, finite = _shift_by_max(a, axis)
+    shifted, shift, _ = _shift_by_max(a, axis)
     log_total = _log_sum_exp_shifted(shifted, axis)
-    out = np.where(finite, amax, 0).astype(a.dtype, copy=False) + log_total
+    # Rows with a non-finite maximum: log_total is inf or nan (or -inf when
+    # every entry is -inf), so the sum is scipy's value.
+    out = shift + log_total
     if not keepdims:
         out = np.squeeze(out, axis=axis) if axis is not None else out.reshape(())
     return out[()] if out.ndim == 0 else out
@@ -201,16 +217,12 @@ def log_softmax(a: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> np.nda
     array([   0., -500., -500.])
     """
     a = _as_float_array(a)
-    shifted, _, finite = _shift_by_max(a, axis)
+    shifted, _, _ = _shift_by_max(a, axis)
     out = shifted.copy()
-    # inf - inf only in rows with a non-finite maximum, replaced below.
+    # inf - inf (nan) only in rows with a non-finite maximum, where scipy's
+    # ``a - logsumexp(a)`` gives the same nan and -inf entries.
     with np.errstate(invalid="ignore"):
         out -= _log_sum_exp_shifted(shifted, axis)
-    if not finite.all():
-        # Rows with a non-finite maximum: a - logsumexp(a), as scipy does.
-        lse = logsumexp(a, axis=axis, keepdims=True)
-        with np.errstate(invalid="ignore"):
-            out = np.where(finite, out, a - lse).astype(a.dtype, copy=False)
     return out
 
 

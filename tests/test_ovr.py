@@ -262,3 +262,87 @@ def test_string_labels_multiclass():
     clf = OneVsRestLogistic().fit(X, names)
     np.testing.assert_array_equal(clf.classes_, np.unique(names))
     assert clf.score(X, names) > 0.8
+
+
+# -- issue 12: prediction details, against scikit-learn's OneVsRestClassifier ---
+
+
+def _reference_ovr(X, y):
+    return OneVsRestClassifier(LogisticRegression(C=1.0, tol=1e-12)).fit(X, y)
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_multiclass_proba_far_below_every_boundary_is_not_nan(sparse):
+    """Defect 7: when every label's score is below about -745, expit
+    underflows to 0 for all of them; normalised in log space the rows stay
+    finite, sum to one and equal exp(predict_log_proba)."""
+    X, y = multiclass_data()
+    clf = OneVsRestLogistic().fit(X, y)
+    # Far along a direction that lowers every label's score by the same rate
+    # (coef_ @ direction = -1): each score goes below -745.
+    direction = np.linalg.lstsq(clf.coef_, -np.ones(len(clf.classes_)), rcond=None)[0]
+    far = np.outer([1e4, 1e5, 1e6], direction)
+    assert (clf.decision_function(far) < -745).all()
+    far = sp.csr_matrix(far) if sparse else far
+    proba = clf.predict_proba(far)
+    assert np.all(np.isfinite(proba))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    log_proba = clf.predict_log_proba(far)
+    np.testing.assert_allclose(proba, np.exp(log_proba), rtol=1e-12, atol=0)
+    np.testing.assert_array_equal(clf.classes_[proba.argmax(axis=1)], clf.predict(far))
+
+
+@pytest.mark.parametrize("target", ["binary", "indicator"])
+def test_decision_exactly_zero_predicts_negative_like_sklearn(target):
+    """Defect 10: a score of exactly 0 (threshold 0.5) is the negative class,
+    as scikit-learn's OneVsRestClassifier (decision > 0) and
+    SoftmaxRegression predict."""
+    X, Y = multilabel_data()
+    y = Y if target == "indicator" else Y[:, 0]
+    zeros = np.zeros((3, X.shape[1]))
+    ours = OneVsRestLogistic(fit_intercept=False).fit(X, y)
+    np.testing.assert_array_equal(ours.decision_function(zeros), 0.0)
+    base = LogisticRegression(fit_intercept=False)
+    reference = OneVsRestClassifier(base).fit(X, y)
+    np.testing.assert_array_equal(ours.predict(zeros), reference.predict(zeros))
+    assert not np.any(ours.predict(zeros))
+
+
+def test_constant_labels_get_exactly_zero_and_one_like_sklearn():
+    """Defect 11: a label always 0 in training has probability exactly 0.0,
+    one always 1 exactly 1.0, as scikit-learn's constant predictors; the
+    log-probabilities stay finite."""
+    X, Y = multilabel_data()
+    Y = Y.copy()
+    Y[:, 1] = 0
+    Y[:, 3] = 1
+    with pytest.warns(UserWarning, match="constant"):
+        ours = OneVsRestLogistic().fit(X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        reference = _reference_ovr(X, Y)
+    expected = reference.predict_proba(X)[:, [1, 3]]
+    np.testing.assert_array_equal(ours.predict_proba(X)[:, [1, 3]], expected)
+    for data in (X, X.astype(np.float32), 1e3 * X):
+        proba = ours.predict_proba(data)
+        assert np.all(proba[:, 1] == 0.0) and np.all(proba[:, 3] == 1.0)
+        assert np.all(np.isfinite(ours.predict_log_proba(data)))
+
+
+@pytest.mark.parametrize("labels", [[0], ["only"]], ids=["int", "str"])
+def test_single_class_1d_target_fits_constant_predictor_with_warning(labels):
+    """Defect 12: as OneVsRestClassifier, 1-D y of a single class fits a
+    constant predictor and warns, instead of raising."""
+    X, _ = multiclass_data()
+    y = np.array(labels * X.shape[0])
+    with pytest.warns(UserWarning, match="single class"):
+        ours = OneVsRestLogistic().fit(X, y)
+    with pytest.warns(UserWarning, match="present in all training examples"):
+        reference = _reference_ovr(X, y)
+    np.testing.assert_array_equal(ours.classes_, reference.classes_)
+    np.testing.assert_array_equal(ours.predict(X), reference.predict(X))
+    # One column for the one class (scikit-learn pads a second column of 0
+    # that names no class).
+    np.testing.assert_array_equal(ours.predict_proba(X), 1.0)
+    assert ours.predict_proba(X).shape == (X.shape[0], 1)
+    np.testing.assert_array_equal(ours.predict_log_proba(X), 0.0)

@@ -363,8 +363,12 @@ def test_float32_tight_tol_finishes_in_full_precision():
     clf64 = SoftmaxRegression(tol=1e-9).fit(X64, y)
     np.testing.assert_allclose(clf32.coef_, clf64.coef_, rtol=1e-5, atol=1e-7)
     # The float32 fit met tol on the exact (float64) gradient, which float32
-    # products alone cannot resolve.
-    _, grad_W, grad_b = multinomial_objective(clf32.coef_, clf32.intercept_, X64, y)
+    # products alone cannot resolve. It is judged at the solver's float64
+    # solution: coef_ is reported in X's dtype, float32, whose rounding alone
+    # moves the gradient by more than tol.
+    solution = clf32._solver_result.coef
+    W, b = solution[:, :-1], solution[:, -1]
+    _, grad_W, grad_b = multinomial_objective(W, b, X64, y)
     assert max(np.abs(grad_W).max(), np.abs(grad_b).max()) / len(y) <= 1e-8
 
 
@@ -416,3 +420,20 @@ def test_probabilities_sum_to_one_and_match_log_proba():
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
     np.testing.assert_allclose(np.log(proba), clf.predict_log_proba(X), atol=1e-10)
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+
+
+@pytest.mark.parametrize(
+    "make_Y",
+    [np.asarray, sp.csr_matrix, lambda Y: pd.DataFrame(Y, columns=["a", "b", "c"])],
+    ids=["dense", "csr", "frame"],
+)
+def test_indicator_matrix_error_names_ovr_and_to_exclusive(make_Y):
+    """Issue 12, defect 14: an indicator matrix is not scikit-learn's generic
+    "y should be a 1d array": the error says overlapping labels call for
+    OneVsRestLogistic and that to_exclusive converts exclusive indicators."""
+    X, y = load_iris(return_X_y=True)
+    Y = np.eye(3, dtype=int)[y]
+    Y[:10, 0] = 1  # some rows carry two labels
+    with pytest.raises(ValueError, match="OneVsRestLogistic") as info:
+        SoftmaxRegression().fit(X, make_Y(Y))
+    assert "to_exclusive" in str(info.value)

@@ -238,6 +238,60 @@ def test_nonfinite_along_axis0_match_scipy(func):
     np.testing.assert_allclose(got, expected, rtol=1e-12, equal_nan=True)
 
 
+# Issue 12, defect 2: a row whose maximum is nan or +inf next to a large finite
+# entry (whose exponential overflows unless it is shifted).
+# ``big`` is the dtype's largest float and ``large`` a value whose exponential
+# overflows in float64 (and float32) unless the row is shifted.
+NONFINITE_MAX_NEXT_TO_LARGE = [
+    ("inf", "large"),
+    ("nan", "large"),
+    ("inf", "big", "-big"),
+    ("nan", "-big", "large"),
+    ("large", "inf", "nan"),
+    ("-inf", "nan", "large"),
+]
+
+
+def _row(names, dtype):
+    big = np.finfo(dtype).max
+    values = {"large": 1000.0, "big": big, "-big": -big}
+    values.update({"inf": np.inf, "-inf": -np.inf, "nan": np.nan})
+    return np.array([values[name] for name in names], dtype=dtype)
+
+
+@pytest.mark.parametrize(
+    "func", [softmax, log_softmax, logsumexp], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("row", NONFINITE_MAX_NEXT_TO_LARGE)
+def test_nonfinite_max_next_to_large_entry_no_overflow_warning(func, dtype, row):
+    """Defect 2: scipy's nan/inf values, without "overflow encountered in exp"."""
+    row = _row(row, dtype)
+    x = np.vstack([row, np.array([0.5, -1.0, 2.0][: row.size], dtype=dtype)])
+    expected = _scipy_quiet(getattr(scipy.special, func.__name__), x, axis=-1)
+    got = _no_warnings(func, x)
+    np.testing.assert_allclose(got, expected, rtol=1e-6, equal_nan=True)
+    one_row = _no_warnings(func, row)
+    np.testing.assert_allclose(one_row, expected[0], rtol=1e-6, equal_nan=True)
+
+
+@pytest.mark.parametrize(
+    "func", [softmax, log_softmax, logsumexp], ids=lambda f: f.__name__
+)
+@pytest.mark.parametrize(
+    "value",
+    [3.0, np.float64(2.0), np.float32(-1.5), 7, np.array(1e308), np.inf, np.nan],
+    ids=repr,
+)
+@pytest.mark.parametrize("axis", [None, -1, 0])
+def test_zero_dimensional_input_matches_scipy(func, value, axis):
+    """Defect 1: 0-d input (a Python or numpy scalar) gives scipy's value."""
+    expected = _scipy_quiet(getattr(scipy.special, func.__name__), value, axis=axis)
+    got = _no_warnings(func, value, axis=axis)
+    assert np.ndim(got) == 0
+    np.testing.assert_allclose(got, expected, rtol=1e-6, equal_nan=True)
+
+
 # -- bad input -------------------------------------------------------------------
 
 
