@@ -8,6 +8,7 @@ probabilities. Everything else, from the parameter checks to the
 convergence warning, lives here once.
 """
 
+import functools
 import warnings
 from dataclasses import dataclass, field
 from numbers import Integral, Real
@@ -45,6 +46,34 @@ class PerfectSeparationWarning(ConvergenceWarning):
 # float32 stays float32 (its products are cheaper); anything else -> float64.
 FLOAT_DTYPES = (np.float64, np.float32)
 ACCEPT_SPARSE = "csr"
+
+
+def is_dask_collection(data):
+    """Whether ``data`` is a dask collection (array, DataFrame, Series),
+    decided without importing dask, which is optional."""
+    module = type(data).__module__.partition(".")[0]
+    return module in DASK_MODULES and hasattr(data, "__dask_graph__")
+
+
+# Top-level modules of dask's collections (dask-expr was a separate package
+# for the DataFrames of dask 2024.3 to 2025.1).
+DASK_MODULES = ("dask", "dask_expr")
+
+
+def chunkwise_on_dask(method):
+    """Make a prediction method lazy on dask input: it then returns a dask
+    array computed chunk by chunk (the method runs on each chunk of rows);
+    other input goes to the method unchanged."""
+
+    @functools.wraps(method)
+    def wrapper(self, X):
+        if is_dask_collection(X):
+            from ._dask import predict_chunks
+
+            return predict_chunks(self, method.__name__, X)
+        return method(self, X)
+
+    return wrapper
 
 
 def check_numpy_inputs(estimator_name, *arrays):
@@ -219,12 +248,15 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
             Training data. float32 input is used as float32 (not copied).
+            A dask array or DataFrame is fitted where its chunks are,
+            without gathering it (see :ref:`dask`).
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
             Class labels, at least two distinct ones; for
             :class:`~sksoftmax.OneVsRestLogistic` also a 0/1 indicator
-            matrix (dense or sparse) of overlapping labels.
+            matrix (dense or sparse) of overlapping labels. May be a dask
+            array or Series when X is a dask collection.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights; unit weights when None.
 
@@ -235,15 +267,23 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         """
         check_numpy_inputs(type(self).__name__, X, y, sample_weight)
         self._check_target_shape(y)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=ACCEPT_SPARSE,
-            dtype=FLOAT_DTYPES,
-            multi_output=self._multi_output,
-            y_numeric=False,
-        )
+        if is_dask_collection(X):
+            # Only this import needs dask: it is optional.
+            from ._dask import dask_objective, validate_fit_input
+
+            X, y, sample_weight = validate_fit_input(self, X, y, sample_weight)
+            build_objective = dask_objective
+        else:
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                accept_sparse=ACCEPT_SPARSE,
+                dtype=FLOAT_DTYPES,
+                multi_output=self._multi_output,
+                y_numeric=False,
+            )
+            build_objective = in_memory_objective
         sample_weight = check_sample_weight(sample_weight, X)
         self._coef_dtype = X.dtype
         encoded = self._encode_targets(y, sample_weight)
@@ -252,7 +292,7 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             scale = SolverScale.from_weights(
                 self.C, encoded.weights, n_samples=X.shape[0]
             )
-            objective = in_memory_objective(
+            objective = build_objective(
                 encoded.loss, X, encoded.targets, scale.weights, scale.l2
             )
             result = self._solve(objective, encoded.rows)

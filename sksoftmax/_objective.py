@@ -36,6 +36,7 @@ __all__ = [
     "RowSource",
     "SecondOrder",
     "in_memory_objective",
+    "penalized_objective",
 ]
 
 
@@ -389,12 +390,37 @@ def in_memory_objective(loss, X, targets, weights, l2):
         )
 
     rows = InMemoryRows(block, X.shape[0], loss.n_outputs)
+    return penalized_objective(
+        loss, rows, l2, X.dtype, X.shape[1], data_max_abs=_max_abs(X)
+    )
+
+
+def penalized_objective(loss, rows, l2, data_dtype, n_features, data_max_abs=None):
+    """``loss`` summed by the row source ``rows``, plus the L2 penalty.
+
+    Parameters
+    ----------
+    loss : MultinomialLoss or BinaryLoss
+    rows : RowSource
+        :class:`InMemoryRows` or another source of the same blocks.
+    l2 : float or ndarray of shape (n_outputs,)
+        Penalty strength per output at the solver's scale.
+    data_dtype : dtype
+        The dtype of ``X``, for the float32 policy.
+    n_features : int
+    data_max_abs : float, default=None
+        ``max|X|`` for float32 ``X`` (the float32 policy's range check).
+
+    Returns
+    -------
+    objective : PenalizedObjective
+    """
     penalty = L2Penalty(
         np.broadcast_to(np.asarray(l2, dtype=np.float64), (loss.n_outputs,)).copy(),
-        X.shape[1],
+        n_features,
     )
     return PenalizedObjective(
-        loss, rows, penalty, X.dtype, X.shape[1], data_max_abs=_max_abs(X)
+        loss, rows, penalty, data_dtype, n_features, data_max_abs=data_max_abs
     )
 
 

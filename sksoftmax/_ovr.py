@@ -12,6 +12,7 @@ from ._base import (
     EncodedTargets,
     _LinearClassifier,
     check_class_weight,
+    chunkwise_on_dask,
     combined_weights,
     encode_classes,
 )
@@ -308,12 +309,15 @@ class OneVsRestLogistic(_LinearClassifier):
 
     # -- prediction ----------------------------------------------------------
 
+    @chunkwise_on_dask
     def decision_function(self, X):
         """Per-label log-odds.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------
@@ -337,12 +341,15 @@ class OneVsRestLogistic(_LinearClassifier):
     def _is_binary(self):
         return self._target_type == "binary"
 
+    @chunkwise_on_dask
     def predict_proba(self, X):
         """Probabilities.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------
@@ -361,12 +368,15 @@ class OneVsRestLogistic(_LinearClassifier):
             proba = softmax(log_expit(scores), axis=1)
         return proba.astype(dtype, copy=False)
 
+    @chunkwise_on_dask
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, finite for finite input.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------
@@ -381,12 +391,15 @@ class OneVsRestLogistic(_LinearClassifier):
             log_proba = log_softmax(log_expit(scores), axis=1)
         return log_proba.astype(dtype, copy=False)
 
+    @chunkwise_on_dask
     def predict(self, X):
         """Predicted labels.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------

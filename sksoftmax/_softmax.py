@@ -6,6 +6,7 @@ from ._base import (
     EncodedTargets,
     _LinearClassifier,
     check_class_weight,
+    chunkwise_on_dask,
     combined_weights,
     encode_classes,
     weighted_classes,
@@ -173,12 +174,15 @@ class SoftmaxRegression(_LinearClassifier):
         self._set_coef(result.coef, n_features)
         self.n_iter_ = result.n_iter[:1].astype(np.int32)
 
+    @chunkwise_on_dask
     def decision_function(self, X):
         """Linear scores.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------
@@ -190,12 +194,15 @@ class SoftmaxRegression(_LinearClassifier):
         scores = scores.astype(dtype, copy=False)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
+    @chunkwise_on_dask
     def predict_proba(self, X):
         """Class probabilities (rows sum to one).
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------
@@ -208,6 +215,7 @@ class SoftmaxRegression(_LinearClassifier):
             proba = softmax(scores, axis=1)
         return proba.astype(dtype, copy=False)
 
+    @chunkwise_on_dask
     def predict_log_proba(self, X):
         """Logarithm of the class probabilities, finite for finite input.
 
@@ -217,7 +225,9 @@ class SoftmaxRegression(_LinearClassifier):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------
@@ -230,12 +240,15 @@ class SoftmaxRegression(_LinearClassifier):
             log_proba = log_softmax(scores, axis=1)
         return log_proba.astype(dtype, copy=False)
 
+    @chunkwise_on_dask
     def predict(self, X):
         """Most probable class.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
 
         Returns
         -------

@@ -12,7 +12,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
-SCRIPTS = ["compare_music.py", "compare_scenes.py", "overflow_and_logsumexp.py"]
+SCRIPTS = [
+    "compare_music.py",
+    "compare_scenes.py",
+    "overflow_and_logsumexp.py",
+    "dask_fit.py",
+]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 # What each script must print, whatever the numbers.
@@ -37,6 +42,12 @@ EXPECTED_OUTPUT = {
         "-998.9014",
         "max(x) + log(n) for all 80 random vectors: True",
     ],
+    "dask_fit.py": [
+        "in chunks of (1000, 1000, 1000, 1000) rows",
+        "same model: True",
+        "predict_proba: dask.array.core.Array, chunks (1000, 1000, 1000, 1000)",
+        "training accuracy:",
+    ],
 }
 # The header of each table the comparison scripts print, metrics named as in
 # scikit-learn.
@@ -56,6 +67,7 @@ TABLE_HEADERS = {
         ["accuracy", "log_loss", "fit_time"],
         ["recall_micro", "f1_micro", "accuracy", "hamming_loss"],
     ],
+    "dask_fit.py": [["fit_time", "n_iter"]],
 }
 
 

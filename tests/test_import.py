@@ -1,4 +1,5 @@
-"""``import sksoftmax`` does not need pandas; only ``as_frame`` and object labels do."""
+"""``import sksoftmax`` does not need pandas (only ``as_frame`` and object
+labels do) nor dask (only dask input does)."""
 
 import subprocess
 import sys
@@ -22,10 +23,27 @@ sys.meta_path.insert(0, NoPandas())
 """
 
 
-def run(code, without_pandas=False):
+# The same for dask and distributed, the optional dependencies of dask input.
+WITHOUT_DASK = """
+import sys
+
+
+class NoDask:
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("dask", "distributed"):
+            raise ImportError("dask is blocked by the test")
+
+
+sys.meta_path.insert(0, NoDask())
+"""
+
+
+def run(code, without_pandas=False, without_dask=False):
     code = textwrap.dedent(code)
     if without_pandas:
         code = WITHOUT_PANDAS + code
+    if without_dask:
+        code = WITHOUT_DASK + code
     return subprocess.run(
         [sys.executable, "-W", "error::RuntimeWarning", "-c", code],
         capture_output=True,
@@ -86,3 +104,27 @@ def test_as_frame_works_with_pandas():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["pandas"]
+
+
+def test_the_package_imports_and_fits_without_dask():
+    result = run(
+        """
+        import sys
+        from sksoftmax import OneVsRestLogistic, SoftmaxRegression
+        from sksoftmax.datasets import make_music_tags, make_scenes
+
+        X, y = make_scenes(60, random_state=0, return_X_y=True)
+        X_tags, Y = make_music_tags(60, random_state=0, return_X_y=True)
+        model = SoftmaxRegression().fit(X, y)
+        assert model.predict_proba(X).shape == (60, len(model.classes_))
+        assert OneVsRestLogistic().fit(X_tags, Y).predict(X_tags).shape == Y.shape
+        try:
+            import dask  # noqa: F401
+        except ImportError:
+            print("blocked")
+        print(any(name.partition(".")[0] == "dask" for name in sys.modules))
+        """,
+        without_dask=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["blocked", "False"]
