@@ -128,12 +128,12 @@ def _checked_max_abs(chunk, estimator_name):
     return _max_abs(_checked_chunk(chunk, estimator_name))
 
 
-def _row_block(chunk, targets, weights):
-    return RowBlock(chunk, targets, weights)
+def _row_block(chunk, targets, weights, start):
+    return RowBlock(chunk, targets, weights, start)
 
 
-def _checked_row_block(chunk, targets, weights, estimator_name):
-    return RowBlock(_checked_chunk(chunk, estimator_name), targets, weights)
+def _checked_row_block(chunk, targets, weights, start, estimator_name):
+    return RowBlock(_checked_chunk(chunk, estimator_name), targets, weights, start)
 
 
 def _apply(function, block, item, *args):
@@ -462,17 +462,19 @@ def dask_objective(loss, X, targets, weights, l2):
         task = dask.delayed(_row_block, pure=False)
         blocks = dask.persist(
             *[
-                task(chunk, t, w)
-                for chunk, t, w in zip(
-                    X.chunks, chunk_targets, chunk_weights, strict=True
+                task(chunk, t, w, rows.start)
+                for chunk, t, w, rows in zip(
+                    X.chunks, chunk_targets, chunk_weights, slices, strict=True
                 )
             ]
         )
     else:
         task = dask.delayed(_checked_row_block, pure=False)
         blocks = [
-            task(chunk, t, w, X.estimator_name)
-            for chunk, t, w in zip(X.chunks, chunk_targets, chunk_weights, strict=True)
+            task(chunk, t, w, rows.start, X.estimator_name)
+            for chunk, t, w, rows in zip(
+                X.chunks, chunk_targets, chunk_weights, slices, strict=True
+            )
         ]
         # The blocks hold the chunks now; the scheduler keeps their lineage
         # to recompute a chunk lost with its worker.

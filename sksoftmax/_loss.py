@@ -59,11 +59,15 @@ class RowBlock:
     weights : ndarray of shape (n_rows,) or (n_rows, n_outputs) or ()
         float64 sample weights at the solver's scale
         (:class:`~sksoftmax._penalty.SolverScale`); 0-d when all are equal.
+    start : int, default=0
+        Global index of the block's first row (for row sampling that does
+        not depend on how rows are split in blocks).
     """
 
     X: object
     targets: np.ndarray
     weights: np.ndarray
+    start: int = 0
 
     @property
     def n_rows(self):

@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from ._loss import RowBlock
 from ._penalty import L2Penalty
 from ._precision import Float32Policy
-from ._products import gram_blocks, weighted_moments
+from ._products import gram_blocks, gram_plans, weighted_moments
 
 __all__ = [
     "InMemoryRows",
@@ -199,9 +199,15 @@ def _moments(block, curvature, loss):
     return weighted_moments(block.X, loss.curvature_weights(curvature))
 
 
-def _diagonal_grams(block, curvature, loss):
+def _weight_totals(block, curvature, loss):
+    return loss.curvature_weights(curvature).sum(axis=0)
+
+
+def _diagonal_grams(block, curvature, loss, plans):
     weights = loss.curvature_weights(curvature)
-    return gram_blocks(block.X, weights, loss.fit_intercept, curvature.dtype)
+    return gram_blocks(
+        block.X, weights, loss.fit_intercept, curvature.dtype, plans, block.start
+    )
 
 
 @dataclass(frozen=True)
@@ -241,7 +247,15 @@ class SecondOrder:
     def diagonal_blocks(self):
         """Estimated per-row diagonal blocks of the Hessian, penalty
         included, shape ``(n_outputs, p, p)`` (sampled on tall data)."""
-        blocks = self._map_sum(_diagonal_grams)
+        # A first pass sums the weights, so that every block samples and
+        # skips rows by the same global plan: the result does not depend on
+        # how the rows are split into blocks or chunks.
+        plans = gram_plans(
+            self._map_sum(_weight_totals),
+            self.objective.rows.n_samples,
+            self.objective.coef_shape[1],
+        )
+        blocks = self._map_sum(_diagonal_grams, plans)
         penalty = self.objective.penalty
         p = blocks.shape[1]
         for k in range(blocks.shape[0]):
@@ -386,7 +400,10 @@ def in_memory_objective(loss, X, targets, weights, l2):
     def block(rows):
         # 0-d weights (unit weights) serve every block as they are.
         return RowBlock(
-            X[rows], targets[rows], weights if weights.ndim == 0 else weights[rows]
+            X[rows],
+            targets[rows],
+            weights if weights.ndim == 0 else weights[rows],
+            start=rows.start,
         )
 
     rows = InMemoryRows(block, X.shape[0], loss.n_outputs)

@@ -15,12 +15,16 @@ When float32 data meet float64 arithmetic, ``X`` is converted block by block
 made.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
     "CHUNK_ROWS",
+    "GramPlan",
     "gram_blocks",
+    "gram_plans",
     "row_blocks",
     "scores",
     "transposed_product",
@@ -122,10 +126,12 @@ def weighted_moments(X, weights):
     return first, second, weights.sum(axis=0)
 
 
-# Rows whose curvature weight is below this fraction of the largest one are
-# left out of a Gram matrix: with many classes most rows are far from a given
-# class's boundary (p (1 - p) ~ 0), and what they would add is negligible for
-# a preconditioner.
+# Rows whose curvature weight is below this fraction of the *mean* weight are
+# left out of a preconditioner's Gram matrix: with many classes most rows are
+# far from a given class's boundary (p (1 - p) ~ 0). What they would add is at
+# most this fraction of the total weight, negligible for a preconditioner. The
+# mean, unlike the maximum, is a sum over rows: the same for any split of the
+# rows into blocks or chunks.
 NEGLIGIBLE_WEIGHT = 1e-4
 
 # With many more rows than features, a Gram matrix is estimated from a sample
@@ -136,6 +142,11 @@ NEGLIGIBLE_WEIGHT = 1e-4
 SAMPLE_ROWS_PER_FEATURE = 20
 MIN_SAMPLE_ROWS = 2048
 
+# The fractional part of i * GOLDEN_RATIO_FRACTION (a Weyl sequence) is
+# spread evenly over [0, 1) for consecutive integers i: a deterministic
+# "uniform draw" for global row i, the same whichever block holds the row.
+GOLDEN_RATIO_FRACTION = (np.sqrt(5.0) - 1.0) / 2.0
+
 
 def _sample_size(n_samples, n_coef):
     """Rows to sample for a Gram of ``n_coef`` columns, or None for all rows."""
@@ -143,20 +154,48 @@ def _sample_size(n_samples, n_coef):
     return size if n_samples > 2 * size else None
 
 
-def importance_rows(w, size):
-    """``size`` row indices drawn with probability proportional to ``w``.
+@dataclass(frozen=True)
+class GramPlan:
+    """How the Gram of one weight column is formed, decided from sums over
+    all rows so that it does not depend on how rows are split in blocks.
 
-    Systematic sampling (evenly spaced points on the cumulative weights), so
-    the sample is deterministic, spread over the whole data and every row
-    with weight above ``sum(w) / size`` is drawn. Each drawn row then stands
-    for ``sum(w) / size`` of weight.
+    Attributes
+    ----------
+    total : float
+        Sum of the column's weights over all rows.
+    size : int or None
+        Expected number of sampled rows, or None to use every row.
+    cutoff : float
+        Rows of smaller weight are skipped (unsampled Grams).
     """
-    cumulative = np.cumsum(w, dtype=np.float64)
-    total = cumulative[-1]
-    targets = (np.arange(size) + 0.5) * (total / size)
-    rows = np.searchsorted(cumulative, targets, side="right")
-    np.minimum(rows, w.shape[0] - 1, out=rows)
-    return rows, total / size
+
+    total: float
+    size: object
+    cutoff: float
+
+
+def gram_plans(totals, n_samples, n_coef):
+    """One :class:`GramPlan` per weight column, from the columns' totals."""
+    size = _sample_size(n_samples, n_coef)
+    return [
+        GramPlan(float(total), size, NEGLIGIBLE_WEIGHT * float(total) / n_samples)
+        for total in np.atleast_1d(totals)
+    ]
+
+
+def importance_rows(w, start, plan):
+    """Rows drawn with probability proportional to ``w``, and their weights.
+
+    Poisson sampling: global row ``start + i`` is drawn when its Weyl-sequence
+    draw is below ``pi_i = min(1, size * w_i / total)`` and then stands for
+    ``w_i / pi_i`` of weight (an unbiased estimate). Deterministic, spread over
+    the whole data, every row of weight above ``total / size`` is drawn, and
+    the same rows are drawn whichever block holds them.
+    """
+    draws = np.mod((start + np.arange(w.shape[0])) * GOLDEN_RATIO_FRACTION, 1.0)
+    inclusion = np.minimum(1.0, (plan.size / plan.total) * w)
+    rows = np.flatnonzero(draws < inclusion)
+    return rows, w[rows] / inclusion[rows]
 
 
 def _bordered(xx, column, total):
@@ -173,43 +212,48 @@ def _bordered(xx, column, total):
     return gram
 
 
-def _sampled_gram(X, w, fit_intercept, size):
-    """Estimate of ``[X, 1]^T diag(w) [X, 1]`` from ``size`` weighted rows."""
-    rows, row_weight = importance_rows(w, size)
+def _sampled_gram(X, w, fit_intercept, start, plan):
+    """Estimate of ``[X, 1]^T diag(w) [X, 1]`` from rows sampled by
+    :func:`importance_rows`."""
+    rows, row_weight = importance_rows(w, start, plan)
     sample = X[rows]
     if sp.issparse(sample):
         sample = sample.astype(np.float64)
-        xx = (sample.T @ sample).toarray()
+        weighted = sample.multiply(row_weight[:, None]).tocsr()
+        xx = (sample.T @ weighted).toarray()
     else:
         sample = np.asarray(sample, dtype=np.float64)
-        xx = sample.T @ sample
-    xx *= row_weight
+        weighted = sample * row_weight[:, None]
+        xx = sample.T @ weighted
     column = None
     if fit_intercept:
-        column = row_weight * np.asarray(sample.sum(axis=0)).ravel()
-    return _bordered(xx, column, float(np.sum(w, dtype=np.float64)))
+        column = np.asarray(weighted.sum(axis=0)).ravel()
+    # The sample's own total keeps the bordered estimate positive definite.
+    return _bordered(xx, column, float(row_weight.sum()))
 
 
-def weighted_gram(X, w, fit_intercept, exact=False, dtype=None):
+def weighted_gram(X, w, fit_intercept, exact=False, dtype=None, plan=None, start=0):
     """``[X, 1]^T diag(w) [X, 1]``, accumulated in float64.
 
-    For a preconditioner (``exact=False``) it is estimated from a weighted
-    sample of rows on tall X, rows of negligible weight are skipped, and the
-    products run in X's own precision unless ``dtype`` (the float32 policy's
-    work precision) is float64: plenty, since its Cholesky adds a ridge.
-    ``exact=True`` (a Newton system; ``w`` may be negative) uses every row in
-    float64.
+    For a preconditioner (``exact=False``) it follows ``plan`` (see
+    :class:`GramPlan`; by default planned from these rows alone, which start
+    at global row ``start``): estimated from a weighted sample of rows on tall
+    data, rows of negligible weight skipped, and the products in X's own
+    precision unless ``dtype`` (the float32 policy's work precision) is
+    float64: plenty, since its Cholesky adds a ridge. ``exact=True`` (a
+    Newton system; ``w`` may be negative) uses every row in float64.
     """
     n_features = X.shape[1]
-    size = None if exact else _sample_size(X.shape[0], n_features + fit_intercept)
-    if size is not None and np.sum(w, dtype=np.float64) > 0:
-        return _sampled_gram(X, w, fit_intercept, size)
+    if not exact and plan is None:
+        plan = gram_plans(np.sum(w, dtype=np.float64), X.shape[0], n_features + 1)[0]
+    if not exact and plan.size is not None and plan.total > 0:
+        return _sampled_gram(X, w, fit_intercept, start, plan)
     xx = np.zeros((n_features, n_features))
     column = np.zeros(n_features) if fit_intercept else None
     low_precision = X.dtype == np.float32 and dtype != np.float64 and not exact
     blocks = row_blocks(X, dtype=None if low_precision else np.float64)
     w = w.astype(X.dtype, copy=False) if low_precision else w
-    cutoff = NEGLIGIBLE_WEIGHT * float(w.max(initial=0.0))
+    cutoff = 0.0 if exact else plan.cutoff
     for rows, block in blocks:
         w_block = w[rows, None]
         keep = w_block[:, 0] > cutoff
@@ -241,18 +285,31 @@ def _proportional_columns(weights):
     return factors
 
 
-def gram_blocks(X, weights, fit_intercept, dtype=None):
+def gram_blocks(X, weights, fit_intercept, dtype=None, plans=None, start=0):
     """Per-column Gram matrices ``[X, 1]^T diag(w_k) [X, 1]``, shape
     ``(n_columns, p, p)``, for a preconditioner (see :func:`weighted_gram`;
-    ``dtype`` is the work precision).
+    ``dtype`` is the work precision, ``plans`` one :class:`GramPlan` per
+    column, by default from these rows alone, which start at global row
+    ``start``).
 
-    When the columns of ``weights`` are proportional (every output at
-    ``coef = 0``) one Gram is formed and scaled.
+    When the columns of ``weights`` are proportional over all rows (every
+    output at ``coef = 0``), their plans are too and sample the same rows: one
+    Gram is formed and scaled.
     """
+    if plans is None:
+        plans = gram_plans(weights.sum(axis=0), X.shape[0], X.shape[1] + 1)
     multiples = _proportional_columns(weights)
-    if multiples is not None:
-        gram = weighted_gram(X, weights[:, 0], fit_intercept, dtype=dtype)
+    totals = np.array([plan.total for plan in plans])
+    if multiples is not None and np.allclose(
+        totals, totals[0] * multiples, rtol=1e-12, atol=0
+    ):
+        gram = weighted_gram(
+            X, weights[:, 0], fit_intercept, dtype=dtype, plan=plans[0], start=start
+        )
         return gram[None] * multiples[:, None, None]
     return np.stack(
-        [weighted_gram(X, w, fit_intercept, dtype=dtype) for w in weights.T]
+        [
+            weighted_gram(X, w, fit_intercept, dtype=dtype, plan=plan, start=start)
+            for w, plan in zip(weights.T, plans, strict=True)
+        ]
     )

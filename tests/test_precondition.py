@@ -155,7 +155,9 @@ def test_sampled_gram_whitens_the_exact_gram(sparse, dtype):
     data = sp.csr_matrix(X) if sparse else X
     gram = _weighted_gram(data, w, fit_intercept=True)
     np.testing.assert_allclose(gram, gram.T)
-    assert gram[-1, -1] == pytest.approx(w.sum(), rel=1e-12)
+    # (Poisson sampling estimates the total weight without bias; the old
+    # systematic sample, which depended on the split into blocks, kept it.)
+    assert gram[-1, -1] == pytest.approx(w.sum(), rel=0.05)
     # In the variables the sampled factor defines, the exact Gram is close
     # to the identity: the preconditioner's whole purpose.
     L = np.linalg.cholesky(gram)
@@ -167,12 +169,40 @@ def test_sampled_gram_whitens_the_exact_gram(sparse, dtype):
 
 
 def test_sampled_rows_follow_the_weights():
-    from sksoftmax._products import importance_rows as _importance_rows
+    from sksoftmax._products import GramPlan, importance_rows
 
-    w = np.zeros(1000)
-    w[[3, 500, 999]] = [1.0, 2.0, 1.0]
-    rows, row_weight = _importance_rows(w, 400)
-    assert row_weight == pytest.approx(4.0 / 400)
-    counts = np.bincount(rows, minlength=1000)
-    assert set(np.flatnonzero(counts)) == {3, 500, 999}
-    np.testing.assert_array_equal(counts[[3, 500, 999]], [100, 200, 100])
+    rng = np.random.default_rng(5)
+    w = np.zeros(100_000)
+    w[[3, 500, 999]] = [1.0, 2.0, 1.0]  # heavy rows: always drawn, as they are
+    w[1000:] = rng.uniform(0.0, 1e-3, size=99_000)
+    plan = GramPlan(total=float(w.sum()), size=2000, cutoff=0.0)
+    rows, row_weight = importance_rows(w, 0, plan)
+    heavy = np.isin(rows, [3, 500, 999])
+    assert heavy.sum() == 3
+    np.testing.assert_allclose(row_weight[heavy], [1.0, 2.0, 1.0])
+    assert not np.isin(np.flatnonzero(w == 0), rows).any()
+    # about `size` rows, and an unbiased total weight
+    assert 1800 < rows.size < 2200
+    assert row_weight.sum() == pytest.approx(w.sum(), rel=0.05)
+    # deterministic
+    again, _ = importance_rows(w, 0, plan)
+    np.testing.assert_array_equal(rows, again)
+
+
+def test_sampled_gram_does_not_depend_on_the_blocks():
+    """Sampling and skipping follow global plans and global row indices: a
+    Gram summed over blocks is the Gram of the whole, for any split."""
+    from sksoftmax._products import gram_blocks, gram_plans
+
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(30_000, 4))
+    weights = rng.uniform(0.0, 1.0, size=(30_000, 2)) ** 4
+    plans = gram_plans(weights.sum(axis=0), X.shape[0], 5)
+    assert plans[0].size is not None  # sampled at this size
+    whole = gram_blocks(X, weights, True, plans=plans)
+    for cuts in ([0, 7_000, 30_000], [0, 1, 15_000, 29_999, 30_000]):
+        parts = sum(
+            gram_blocks(X[a:b], weights[a:b], True, plans=plans, start=a)
+            for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+        )
+        np.testing.assert_allclose(parts, whole, rtol=1e-12)
