@@ -257,7 +257,7 @@ def digits_raw(quick=False):
         "multiclass",
         f"{X.shape[0]:,} x 64, K=10: scikit-learn's load_digits, unscaled pixels "
         "0..16 (real data)",
-        like="UCI optdigits (bundled)",
+        like="UCI optdigits (the real data, bundled)",
     )
 
 

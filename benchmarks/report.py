@@ -236,9 +236,12 @@ def summarize(cells):
     }
     for key, _ in CRITERIA:
         summary["failures"][key] = sum(1 for c in cells if c.get(key) is False)
-        summary["unknown"][key] = sum(
-            1 for c in cells if key in c and c.get(key) is None
-        )
+        # None means "not applicable" for (ii) (the loosest tol) and (iii)
+        # (no peer ran), but "not measured" for (i) and (iv).
+        if key in ("objective_ok", "evaluations_ok"):
+            summary["unknown"][key] = sum(
+                1 for c in cells if key in c and c.get(key) is None
+            )
     median, low = summary["median_speedup"], summary["min_speedup"]
     summary["targets"] = {
         "median_speedup_at_least_5x": None if median is None else median >= 5,
@@ -740,9 +743,19 @@ def _micro_and_precision(results):
     return out
 
 
+def _criteria(cell):
+    """``ok: i, ii; **fail: iii**`` for the criteria that apply to a cell."""
+    numbers = dict(zip([k for k, _ in CRITERIA], ("i", "ii", "iii", "iv"), strict=True))
+    passed = [numbers[k] for k in numbers if cell.get(k) is True]
+    failed = [numbers[k] for k in numbers if cell.get(k) is False]
+    parts = [f"ok: {', '.join(passed)}"] if passed else []
+    parts += [f"**fail: {', '.join(failed)}**"] if failed else []
+    return "; ".join(parts)
+
+
 def _problem_rst(name, info, cells, rows, memory, evaluations, planned=None):
     notes = _Footnotes(re.sub(r"[^a-z0-9]", "", name.lower()))
-    title = f"``{name}``" + (f" ({info['like']}-like)" if info.get("like") else "")
+    title = f"``{name}``" + (f": like {info['like']}" if info.get("like") else "")
     out = [title, "-" * len(title), ""]
     if info.get("description"):
         out += [_escape(info["description"]) + ".", ""]
@@ -782,13 +795,13 @@ def _problem_rst(name, info, cells, rows, memory, evaluations, planned=None):
                 f"Slow cell: median of {c['repeats']} repeat(s), not {planned}."
             )
         speed = f"{_fmt(c.get('speedup'), '.2f')}x" if c.get("speedup") else "n/a"
+        if c.get("speed_ok") is False:
+            speed = f"**{speed}**"
         if c.get("reached") is False:
             speed += notes.ref(
                 "No scikit-learn solver reaches our objective here: speed-up "
                 "against the fastest one."
             )
-        if c.get("speed_ok") is False:
-            speed = f"**{speed}**"
         speed_rows.append(
             [
                 f"{c['C']:g}",
@@ -877,13 +890,7 @@ def _problem_rst(name, info, cells, rows, memory, evaluations, planned=None):
                 f"{_fmt(c.get('ours_iters'), 'd')} / "
                 f"{_fmt(max(lbfgs_iters) if lbfgs_iters else None, 'd')}",
                 evals,
-                " ".join(
-                    f"{num}{'' if c.get(key) is not False else ' **fail**'}"
-                    for num, (key, _) in zip(
-                        ("i", "ii", "iii", "iv"), CRITERIA, strict=True
-                    )
-                    if c.get(key) is not None
-                ),
+                _criteria(c),
             ]
         )
     out += _list_table(

@@ -245,13 +245,13 @@ def main(argv=None):
 
     if not args.no_micro:
         harness.log("micro-benchmark")
-        payload["micro"] = micro.micro_benchmark(10 if args.quick else 20)
+        payload["micro"] = micro.micro_benchmark(5 if args.quick else 20)
     if not args.no_precision:
         harness.log("float32 vs float64")
         base = problems.make_problem("mnist_like", args.quick)
         # tol=1e-6: float32 cannot reach a gradient of 1e-10 (it runs to max_iter)
         payload["precision"] = harness.precision_benchmark(
-            base, memory_C, 1e-6, args.max_iter, max(2, args.repeats)
+            base, memory_C, 1e-6, args.max_iter, 1 if args.quick else args.repeats
         )
         del base
     payload["complete"] = True
