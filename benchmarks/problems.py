@@ -288,7 +288,7 @@ def mnist_like(quick=False, n_samples=None):
     """
     rng = np.random.default_rng(SEED + 3)
     full = 60_000
-    n = 1_000 if quick else (n_samples or 20_000)
+    n = 1_000 if quick else (n_samples or 10_000)
     size, n_classes, n_styles = 28, 10, 4
     pool = _stroke_pool(40, size, rng)
     styles = np.empty((n_classes, n_styles, size, size))
@@ -370,33 +370,34 @@ def _zipf_text(n_docs, n_words, n_classes, rng, topics_per_class=3):
 
 def _text(name, n_classes, full_docs, seed, quick):
     rng = np.random.default_rng(seed)
-    n, p = (800, 3_000) if quick else (full_docs, 30_000)
+    n, p = (800, 3_000) if quick else (10_000, 20_000)
     X, y = _zipf_text(n, p, n_classes, rng)
     return Problem(
         name,
         X,
         y,
         "multiclass",
-        f"CSR {n:,} x {p:,}, K={n_classes}: Zipfian TF-IDF documents, 3 topics per "
-        f"class, sublinear tf, rows L2-normalised, {X.nnz / n:.0f} non-zeros per row",
+        f"CSR {_scaled(n, full_docs, not quick)} x {p:,}, K={n_classes}: Zipfian "
+        "TF-IDF documents, 3 topics per class, sublinear tf, rows L2-normalised, "
+        f"{X.nnz / n:.0f} non-zeros per row",
         like="20 newsgroups (TF-IDF)" if n_classes == 20 else "RCV1-like topics",
     )
 
 
 def text20(quick=False):
-    """Sparse TF-IDF text, CSR 20,000 x 30,000, K=20."""
+    """Sparse TF-IDF text, CSR 10,000 x 20,000, K=20 (scaled from 20,000 docs)."""
     return _text("text20", 20, 20_000, SEED + 4, quick)
 
 
 def text50(quick=False):
-    """Sparse TF-IDF text, CSR 20,000 x 30,000, K=50."""
+    """Sparse TF-IDF text, CSR 10,000 x 20,000, K=50 (scaled from 20,000 docs)."""
     return _text("text50", 50, 20_000, SEED + 5, quick)
 
 
 def tall(quick=False):
-    """Tall and narrow: 500,000 x 20, K=5, standardised."""
+    """Tall and narrow: 200,000 x 20 (scaled from 500,000), K=5, standardised."""
     rng = np.random.default_rng(SEED + 6)
-    n = 5_000 if quick else 500_000
+    n = 5_000 if quick else 200_000
     X, y = mixture_classes(n, 20, 5, rng, modes=4, separation=1.2, df=4.0)
     return Problem(
         "tall",
@@ -508,9 +509,9 @@ def ml_emotions(quick=False):
 
 
 def ml_many(quick=False):
-    """Multilabel, 20,000 x 100, 50 labels, standardised."""
+    """Multilabel, 10,000 (scaled from 20,000) x 100, 50 labels, standardised."""
     rng = np.random.default_rng(SEED + 10)
-    n = 1_000 if quick else 20_000
+    n = 1_000 if quick else 10_000
     X, Y = multilabel(n, 100, 50, rng, density=3.0)
     return Problem(
         "ml_many",
@@ -545,14 +546,14 @@ SHAPES = {
     "pendigits": ((11_000, 16, 10), (1_000, 16, 10)),
     "satimage": ((6_400, 36, 6), (600, 36, 6)),
     "digits_raw": ((1_797, 64, 10), (600, 64, 10)),
-    "mnist_like": ((20_000, 784, 10), (1_000, 784, 10)),
-    "text20": ((20_000, 30_000, 20), (800, 3_000, 20)),
-    "text50": ((20_000, 30_000, 50), (800, 3_000, 50)),
-    "tall": ((500_000, 20, 5), (5_000, 20, 5)),
+    "mnist_like": ((10_000, 784, 10), (1_000, 784, 10)),
+    "text20": ((10_000, 20_000, 20), (800, 3_000, 20)),
+    "text50": ((10_000, 20_000, 50), (800, 3_000, 50)),
+    "tall": ((200_000, 20, 5), (5_000, 20, 5)),
     "wide": ((2_000, 5_000, 5), (200, 500, 5)),
     "ml_scene": ((1_200, 294, 6), (300, 294, 6)),
     "ml_emotions": ((600, 72, 6), (200, 72, 6)),
-    "ml_many": ((20_000, 100, 50), (1_000, 100, 50)),
+    "ml_many": ((10_000, 100, 50), (1_000, 100, 50)),
 }
 
 

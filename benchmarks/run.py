@@ -74,14 +74,14 @@ def parse_args(argv=None):
     parser.add_argument(
         "--cell-budget",
         type=float,
-        default=40.0,
+        default=20.0,
         help="seconds: after its first repeat, a cell keeps only the repeats "
         "that fit in this budget (at least one)",
     )
     parser.add_argument(
         "--fit-timeout",
         type=float,
-        default=90.0,
+        default=60.0,
         help="seconds: a scikit-learn fit still running is stopped at its next "
         "loss evaluation and reported as a timeout (0: never)",
     )
