@@ -413,7 +413,7 @@ def plot_speedups(cells, path):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FuncFormatter
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     problems = list(dict.fromkeys(c["problem"] for c in cells))
     Cs = sorted({c["C"] for c in cells})
@@ -442,6 +442,7 @@ def plot_speedups(cells, path):
     ax.axhline(TARGET_MEDIAN, color="grey", linestyle=":", linewidth=1)
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}x"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xticks(range(len(problems)), problems, rotation=30, ha="right")
     ax.set_ylabel("fastest peer reaching our objective / sksoftmax")
     ax.set_title("Speed-up of sksoftmax per cell (above 1x: sksoftmax faster)")
@@ -743,6 +744,10 @@ def _micro_and_precision(results):
     return out
 
 
+def _mib(value):
+    return f"{value:.2g} MiB" if value < 10 else f"{value:,.0f} MiB"
+
+
 def _criteria(cell):
     """``ok: i, ii; **fail: iii**`` for the criteria that apply to a cell."""
     numbers = dict(zip([k for k, _ in CRITERIA], ("i", "ii", "iii", "iv"), strict=True))
@@ -761,13 +766,13 @@ def _problem_rst(name, info, cells, rows, memory, evaluations, planned=None):
         out += [_escape(info["description"]) + ".", ""]
     if memory:
         parts = [
-            f"{k} {v:.0f} MiB"
+            f"{k} {_mib(v)}"
             for k, v in memory.items()
             if k not in ("problem", "C", "tol", "data_mb") and v is not None
         ]
         out += [
             f"Peak traced memory of one fit at C={memory['C']:g}, "
-            f"tol={memory['tol']:g} (X is {memory['data_mb']:.0f} MiB): "
+            f"tol={memory['tol']:g} (X is {_mib(memory['data_mb'])}): "
             + ", ".join(parts)
             + ".",
             "",
