@@ -120,13 +120,16 @@ def newton_cholesky_skip(problem, max_flops=NEWTON_MAX_FLOPS):
     return None
 
 
-def solvers_for(problem, newton_max_flops=NEWTON_MAX_FLOPS):
-    """sksoftmax first, then each scikit-learn solver in both thread settings."""
+def solvers_for(problem, newton_max_flops=NEWTON_MAX_FLOPS, threads=(None, 1)):
+    """sksoftmax first, then each scikit-learn solver in each thread setting.
+
+    ``threads`` lists the settings (None: the default BLAS threads).
+    """
     out = [Solver("sksoftmax")]
     for name in ("lbfgs", "newton-cg", "newton-cholesky"):
         skip = newton_cholesky_skip(problem, newton_max_flops)
         skip = skip if name == "newton-cholesky" else None
-        out += [Solver(name, None, skip), Solver(name, 1, skip)]
+        out += [Solver(name, setting, skip) for setting in threads]
     return out
 
 

@@ -523,6 +523,13 @@ def readme_table(results):
             + f" | {f'{statistics.median(lbfgs):.1f}x' if lbfgs else 'n/a'}"
             f" | {_failing(cells)} |"
         )
+    if not results.get("complete", True):
+        missing = [
+            name
+            for name in config.get("problems", [])
+            if name not in _by_problem(results)
+        ]
+        lines += ["", f"**Incomplete run**: no results for {', '.join(missing)}."]
     if summary:
         f = summary.get("failures", {})
         lines += [
@@ -669,6 +676,7 @@ def docs_rst(results, image=None):
         ("Run time", f"{results.get('total_seconds', 0) / 60:.0f} min"),
     ]
     out = [f":{k}: {_escape(v)}" for k, v in facts if v not in (None, "")] + [""]
+    out += _incomplete(results)
     summary = results.get("summary") or {}
     if summary:
         out += ["Summary", "-------", ""]
@@ -716,6 +724,22 @@ def docs_rst(results, image=None):
             config.get("repeats"),
         )
     return "\n".join(out)
+
+
+def _incomplete(results):
+    """A warning when the run stopped before the end of its grid."""
+    if results.get("complete", True):
+        return []
+    done = list(_by_problem(results))
+    planned = results.get("config", {}).get("problems", [])
+    missing = [name for name in planned if name not in done]
+    return [
+        ".. warning::",
+        "",
+        "   This run was stopped before the end of its grid"
+        + (f": no results for {', '.join(missing)}." if missing else "."),
+        "",
+    ]
 
 
 def _micro_and_precision(results):

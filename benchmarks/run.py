@@ -98,6 +98,12 @@ def parse_args(argv=None):
         help="count lbfgs and newton-cg evaluations (untimed fits) at the "
         "tightest tol, at every tol, or never",
     )
+    parser.add_argument(
+        "--peer-threads",
+        choices=("both", "default", "1"),
+        default="both",
+        help="scikit-learn's BLAS threads: its default and 1 (both), or one of them",
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip tracemalloc")
     parser.add_argument("--no-micro", action="store_true", help="skip micro.py")
     parser.add_argument(
@@ -175,6 +181,7 @@ def main(argv=None):
             "fit_timeout_s": args.fit_timeout,
             "newton_max_flops": args.newton_max_flops,
             "count_evals": args.count_evals,
+            "peer_threads": args.peer_threads,
             "slack": report.SLACK,
         },
         "machine": machine_info(),
@@ -190,7 +197,8 @@ def main(argv=None):
         problem = problems.make_problem(name, args.quick)
         payload["problems"][name] = problem.info()
         harness.log(f"{name}: {problem.description}")
-        solvers = harness.solvers_for(problem, args.newton_max_flops)
+        threads = {"both": (None, 1), "default": (None,), "1": (1,)}[args.peer_threads]
+        solvers = harness.solvers_for(problem, args.newton_max_flops, threads)
         if not args.no_memory:
             entry = {
                 "problem": name,

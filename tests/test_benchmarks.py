@@ -188,7 +188,14 @@ def test_docs_rst_has_narrow_tables_and_footnotes(bench):
     assert "[#p-1]_" in text and ".. [#p-1] " in text
     assert "No scikit-learn solver reaches our objective" in text
     assert "a \\*tiny\\* problem" in text
-    assert "**0.50x**" in text and "**fail: iii**" in text  # the failing speed-up stands out
+    assert (
+        "**0.50x**" in text and "**fail: iii**" in text
+    )  # the failing speed-up stands out
+    payload = _payload(bench) | {"complete": False}
+    payload["config"]["problems"] = ["p", "q"]
+    assert "stopped before the end of its grid: no results for q" in report.docs_rst(
+        payload
+    )
     assert "older" in report.docs_rst({"results": []})
     assert "python benchmarks/run.py" in report.docs_rst(None)
 
