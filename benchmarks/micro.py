@@ -4,8 +4,9 @@ Target: one evaluation costs at most 1.5 times ``X @ W.T`` plus ``X.T @ G``
 alone, in float64 and in float32, on dense 100,000 x 100 data with K=10.
 
 This is the only benchmark module that uses a private loss API
-(``sksoftmax._loss.MultinomialLoss``); it is kept apart so that it can be
-ported when that API changes. :func:`micro_benchmark` returns
+(``sksoftmax._loss.MultinomialLoss`` with a ``RowBlock``: the stateless
+``value_gradient(coef, block, dtype)`` of solver v2); it is kept apart so that
+it can be ported when that API changes. :func:`micro_benchmark` returns
 ``{"error": ...}`` instead of raising, so the rest of the benchmark still runs.
 
 Run alone with ``python benchmarks/micro.py``.
@@ -32,7 +33,7 @@ def _best_of(func, n):
     return best
 
 
-def micro_benchmark(n_repeats=20, shape=SHAPE, C=1.0, seed=0):
+def micro_benchmark(n_repeats=20, shape=SHAPE, seed=0):
     """Time one ``loss_gradient`` against its two matrix products, per dtype.
 
     Returns
@@ -42,7 +43,7 @@ def micro_benchmark(n_repeats=20, shape=SHAPE, C=1.0, seed=0):
         ``float32_over_float64``; or ``{"error": message}``.
     """
     try:
-        from sksoftmax._loss import MultinomialLoss
+        from sksoftmax._loss import MultinomialLoss, RowBlock
     except ImportError as exc:
         return {"error": f"ImportError: {exc}"}
     n_samples, n_features, n_classes = shape
@@ -51,12 +52,17 @@ def micro_benchmark(n_repeats=20, shape=SHAPE, C=1.0, seed=0):
     y = rng.integers(n_classes, size=n_samples)
     coef = 0.01 * rng.standard_normal((n_classes, n_features + 1))
     sample_weight = np.full(n_samples, 1.0 / n_samples)
-    l2_reg = 1.0 / (C * n_samples)
     result = {"shape": [n_samples, n_features], "n_classes": n_classes}
     try:
         for dtype in (np.float64, np.float32):
             Xd = np.ascontiguousarray(X, dtype=dtype)
-            loss = MultinomialLoss(Xd, y, sample_weight, n_classes, l2_reg, True)
+            loss = MultinomialLoss(n_classes, fit_intercept=True)
+            block = RowBlock(Xd, y, sample_weight)
+            coef_d = coef.astype(dtype)
+
+            def evaluate(loss=loss, block=block, coef_d=coef_d, dtype=dtype):
+                return loss.value_gradient(coef_d, block, dtype)
+
             W = np.ascontiguousarray(coef[:, :n_features], dtype=dtype)
             Z = np.empty((n_samples, n_classes), dtype=dtype)
             G = rng.standard_normal((n_samples, n_classes)).astype(dtype)
@@ -65,9 +71,9 @@ def micro_benchmark(n_repeats=20, shape=SHAPE, C=1.0, seed=0):
                 np.matmul(Xd, W.T, out=Z)
                 return Xd.T @ G
 
-            loss.loss_gradient(coef)  # warm up
+            evaluate()  # warm up
             products()
-            t_loss = _best_of(lambda loss=loss: loss.loss_gradient(coef), n_repeats)
+            t_loss = _best_of(evaluate, n_repeats)
             t_products = _best_of(products, n_repeats)
             key = np.dtype(dtype).name
             result[f"loss_gradient_s_{key}"] = t_loss

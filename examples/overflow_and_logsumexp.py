@@ -23,15 +23,19 @@ skips the figure, ``--output FILE`` chooses where the PNG goes; ``--quick``
 uses fewer points).
 """
 
+import argparse
 import warnings
 
 import numpy as np
 import pandas as pd
 
-from sksoftmax._compare import parse_example_args, save_figure
 from sksoftmax.special import log_softmax, logsumexp, softmax
 
-args = parse_example_args(__doc__, figure="overflow_and_logsumexp.png")
+parser = argparse.ArgumentParser(description="Overflow and log-sum-exp")
+parser.add_argument("--quick", action="store_true", help="fewer points")
+parser.add_argument("--no-plot", action="store_true", help="no figure")
+parser.add_argument("--output", default="overflow_and_logsumexp.png")
+args = parser.parse_args()
 
 
 # %%
@@ -154,4 +158,5 @@ if not args.no_plot:
     right.set_title(r"$0 \leq \mathrm{LSE}(x) - \max(x) \leq \log n$")
     right.legend()
     fig.tight_layout()
-    save_figure(fig, args.output)
+    fig.savefig(args.output, dpi=120, bbox_inches="tight")
+    print(f"Saved the figure to {args.output}")

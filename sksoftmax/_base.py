@@ -1,21 +1,23 @@
-"""Plumbing shared by both estimators: parameters, validation, fitting, scores.
+"""One ``fit`` for both estimators: validate, encode the targets, build the
+objective, solve, store.
 
-An estimator subclass only says how its targets become a loss
-(:meth:`_LinearClassifier._build_loss`) and how scores become probabilities;
-everything else, from the parameter checks to the convergence warning, lives
-here once.
+An estimator subclass supplies only what differs: how its targets become a
+loss (:meth:`_LinearClassifier._encode_targets`) and how the solution is
+stored (:meth:`_LinearClassifier._store_solution`), plus how scores become
+probabilities. Everything else, from the parameter checks to the
+convergence warning, lives here once.
 """
 
 import warnings
+from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit, log_expit
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -23,6 +25,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._doc_link import DocLinkMixin
+from ._objective import in_memory_objective
+from ._penalty import SolverScale
 from ._solver import minimize_lbfgs
 
 # float32 stays float32 (its products are cheaper); anything else -> float64.
@@ -35,21 +40,11 @@ def check_sample_weight(sample_weight, X):
     sample_weight = _check_sample_weight(
         sample_weight, X, dtype=np.float64, ensure_non_negative=True
     )
-    if not sample_weight.sum() > 0:
+    if not sample_weight.max(initial=0.0) > 0:
         raise ValueError(
             "sample_weight must have a positive sum; all weights are zero."
         )
     return sample_weight
-
-
-def binary_proba(scores):
-    """``[P(negative), P(positive)]`` from log-odds of shape (n_samples, 1)."""
-    return np.hstack([expit(-scores), expit(scores)])
-
-
-def binary_log_proba(scores):
-    """Logarithm of :func:`binary_proba`, finite for every finite score."""
-    return np.hstack([log_expit(-scores), log_expit(scores)])
 
 
 def encode_classes(y, sample_weight, estimator_name):
@@ -65,36 +60,61 @@ def encode_classes(y, sample_weight, estimator_name):
     return classes, y_index
 
 
-def balanced_weights(class_weight, y_index, n_classes):
-    """Per-sample class weights for integer-encoded ``y_index``.
+def check_class_weight(class_weight, classes):
+    """Validate a ``class_weight`` dict against the training classes.
 
-    ``class_weight`` is None, "balanced" or a dict keyed by position in
-    ``0 .. n_classes - 1``.
+    scikit-learn's own message for an unknown label does not name it, and it
+    accepts negative or non-finite weights; both get a clear error here.
     """
-    if class_weight is None:
-        return np.ones(y_index.shape[0])
-    present = np.unique(y_index)
-    weights = compute_class_weight(class_weight, classes=present, y=y_index)
-    per_class = np.ones(n_classes)
-    per_class[present] = weights
-    return per_class[y_index]
-
-
-def class_weight_by_index(class_weight, classes):
-    """Translate a ``{label: weight}`` dict into ``{index: weight}``."""
     if not isinstance(class_weight, dict):
         return class_weight
-    lookup = {label: i for i, label in enumerate(classes.tolist())}
-    unknown = [label for label in class_weight if label not in lookup]
+    known = set(classes.tolist())
+    unknown = [label for label in class_weight if label not in known]
     if unknown:
         raise ValueError(
             f"class_weight has labels {unknown} that are not in the training "
             f"targets {classes.tolist()}."
         )
-    return {lookup[label]: weight for label, weight in class_weight.items()}
+    for label, weight in class_weight.items():
+        if not isinstance(weight, Real) or not np.isfinite(weight) or weight < 0:
+            raise ValueError(
+                f"class_weight[{label!r}] must be a finite, non-negative number; "
+                f"got {weight!r}."
+            )
+    return class_weight
 
 
-class _LinearClassifier(ClassifierMixin, BaseEstimator):
+def class_sample_weight(class_weight, y):
+    """Per-sample weights of ``class_weight`` (None, "balanced" or a checked
+    dict) for 1-D labels ``y``."""
+    if class_weight is None:
+        return np.ones(y.shape[0])
+    return compute_sample_weight(class_weight, y)
+
+
+@dataclass
+class EncodedTargets:
+    """What a subclass's targets become.
+
+    Attributes
+    ----------
+    loss : MultinomialLoss or BinaryLoss or None
+        None when there is nothing to fit (every label constant).
+    targets : ndarray
+        The loss's targets for the fitted rows.
+    weights : ndarray of shape (n_samples,) or (n_samples, n_fitted_rows)
+        Sample weights, class weights included, at the user's scale.
+    rows : slice or ndarray
+        Which rows of the model's coefficients the loss fits.
+    """
+
+    loss: object
+    targets: np.ndarray
+    weights: np.ndarray
+    rows: object = field(default_factory=lambda: slice(None))
+
+
+class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     """Base for L2-regularised linear classifiers fitted by :mod:`._solver`."""
 
     _parameter_constraints: dict = {
@@ -108,6 +128,9 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
         "precondition": ["boolean"],
     }
 
+    # Whether fit takes 2-D targets (passed to validate_data).
+    _multi_output = False
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
@@ -115,30 +138,76 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
 
     # -- fitting -------------------------------------------------------------
 
-    def _l2_reg(self, weight_sum):
-        """Penalty at the solver's scale: objective / (C * sum of weights)."""
-        return 0.0 if np.isinf(self.C) else 1.0 / (self.C * weight_sum)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data. float32 input is used as float32 (not copied).
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, at least two distinct ones; for
+            :class:`~sksoftmax.OneVsRestLogistic` also a 0/1 indicator
+            matrix (dense or sparse) of overlapping labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights; unit weights when None.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._check_target_shape(y)
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=ACCEPT_SPARSE,
+            dtype=FLOAT_DTYPES,
+            multi_output=self._multi_output,
+            y_numeric=False,
+        )
+        sample_weight = check_sample_weight(sample_weight, X)
+        encoded = self._encode_targets(y, sample_weight)
+        result = None
+        if encoded.loss is not None:
+            scale = SolverScale.from_weights(self.C, encoded.weights)
+            objective = in_memory_objective(
+                encoded.loss, X, encoded.targets, scale.weights, scale.l2
+            )
+            result = self._solve(objective, encoded.rows)
+        self._store_solution(result, encoded, X.shape[1])
+        return self
+
+    def _check_target_shape(self, y):
+        """Hook for a clearer error than validate_data's about y's shape."""
 
     def _initial_coef(self, shape, rows):
         """Zeros, or the previous solution's ``rows`` when warm-starting."""
         if self.warm_start and hasattr(self, "coef_"):
-            previous = np.column_stack([self.coef_, self.intercept_])[rows]
+            previous = np.column_stack([self.coef_, self.intercept_])
             if not self.fit_intercept:
                 previous = previous[:, :-1]
+            try:
+                previous = previous[rows]
+            except IndexError:
+                return np.zeros(shape)
             if previous.shape == shape:
                 return previous
         return np.zeros(shape)
 
-    def _solve(self, loss, rows=slice(None)):
-        """Run the solver on ``loss``; ``rows`` of the model are its outputs."""
+    def _solve(self, objective, rows):
+        """Run the solver; ``rows`` of the model are the objective's outputs."""
         result = minimize_lbfgs(
-            loss,
-            self._initial_coef(loss.coef_shape, rows),
+            objective,
+            self._initial_coef(objective.coef_shape, rows),
             tol=self.tol,
             max_iter=self.max_iter,
             verbose=self.verbose,
             precondition=self.precondition,
         )
+        self._solver_result = result
         # As scikit-learn: a stop at rounding level counts as converged.
         if not result.converged.all() and not result.stalled:
             self._warn_not_converged(result)
@@ -154,11 +223,11 @@ class _LinearClassifier(ClassifierMixin, BaseEstimator):
             "features (e.g. with sklearn.preprocessing.StandardScaler), or use "
             "a smaller C (stronger regularisation).",
             ConvergenceWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
-    def _store_coef(self, coef):
-        n_features = self.n_features_in_
+    def _set_coef(self, coef, n_features):
+        """Store ``coef`` (rows with the intercept column last, if fitted)."""
         self.coef_ = np.ascontiguousarray(coef[:, :n_features])
         if self.fit_intercept:
             self.intercept_ = coef[:, n_features].copy()

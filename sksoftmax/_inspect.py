@@ -1,11 +1,14 @@
 """Which model fits your labels? ``inspect_labels`` and ``to_exclusive``."""
 
+import sys
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
 import numpy as np
-import pandas as pd
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
+from sklearn.utils.multiclass import type_of_target
 
 __all__ = ["LabelReport", "inspect_labels", "to_exclusive"]
 
@@ -70,7 +73,7 @@ def _as_array(y, name):
     """``y`` as a dense ndarray (a view where possible; never modified)."""
     if sp.issparse(y):
         return y.toarray()
-    if isinstance(y, pd.DataFrame | pd.Series):
+    if _is_pandas(y):
         return y.to_numpy()
     try:
         return np.asarray(y)
@@ -82,8 +85,21 @@ def _as_array(y, name):
         ) from exc
 
 
+def _is_pandas(y):
+    """Whether ``y`` is a pandas DataFrame or Series, without importing pandas."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(y, pd.DataFrame | pd.Series)
+
+
 def _check_indicator(Y, name):
-    """Validate a 2-D 0/1 indicator matrix; return it as an int8 array."""
+    """Validate a 2-D 0/1 indicator matrix; return it as an int8 array.
+
+    scikit-learn's :func:`~sklearn.utils.multiclass.type_of_target` decides
+    what a 0/1 indicator matrix is ("multilabel-indicator"); the checks
+    before it only give clearer messages for the shape, and keep NaN and
+    infinities away from it (it warns about casting them, and this library
+    never warns).
+    """
     if Y.ndim != 2:
         raise ValueError(
             f"{name} must be a 2-D indicator matrix of shape (n_samples, n_labels); "
@@ -91,18 +107,20 @@ def _check_indicator(Y, name):
         )
     if Y.shape[0] == 0 or Y.shape[1] == 0:
         raise ValueError(f"{name} is empty (shape {Y.shape}); nothing to inspect.")
-    if Y.dtype.kind not in "biuf":
+    if Y.dtype.kind in "fc" and not np.isfinite(Y).all():
         raise ValueError(
-            f"{name} must be a 0/1 indicator matrix; got dtype {Y.dtype}. For a "
-            "list of label sets per sample, use "
-            "sklearn.preprocessing.MultiLabelBinarizer first."
+            f"{name} must be a 0/1 indicator matrix; it contains NaN or infinity."
         )
-    bad = ~((Y == 0) | (Y == 1))
-    if bad.any():
-        values = np.unique(Y[bad])[:5].tolist()
+    # One column is "binary" to scikit-learn whatever its two values are; a
+    # column of zeros beside it leaves the check to "multilabel-indicator".
+    padded = Y if Y.shape[1] > 1 else np.column_stack([Y, np.zeros_like(Y)])
+    kind = type_of_target(padded, input_name=name)
+    if kind != "multilabel-indicator":
         raise ValueError(
-            f"{name} must be a 0/1 indicator matrix; found other values such as "
-            f"{values}."
+            f"{name} must be a 0/1 indicator matrix; got values of dtype "
+            f"{Y.dtype} that scikit-learn's type_of_target reads as {kind!r}. For "
+            "a list of label sets per sample, use "
+            "sklearn.preprocessing.MultiLabelBinarizer first."
         )
     return Y.astype(np.int8)
 
@@ -112,6 +130,8 @@ def _missing(y):
     if y.dtype.kind == "f":
         return np.isnan(y)
     if y.dtype.kind == "O":
+        import pandas as pd  # None, NaN, pd.NA and NaT alike
+
         return np.asarray(pd.isna(y), dtype=bool)
     return np.zeros(y.shape, dtype=bool)
 
@@ -153,7 +173,7 @@ def _reason(n_samples, n_labels, multi, none, max_labels, indicator):
     )
 
 
-def inspect_labels(y):
+def inspect_labels(y: ArrayLike) -> LabelReport:
     """Tell whether labels are mutually exclusive or overlap, and which model fits.
 
     Parameters
@@ -223,7 +243,13 @@ def inspect_labels(y):
             )
         missing = _missing(y)
         present = y[~missing]
-        n_labels = len(pd.unique(present))
+        if present.dtype.kind == "O":
+            # pd.unique does not sort: labels of mixed types cannot be sorted.
+            import pandas as pd
+
+            n_labels = len(pd.unique(present))
+        else:
+            n_labels = len(np.unique(present))
         n_samples = y.shape[0]
         counts = (~missing).astype(np.intp)
         indicator = False
@@ -270,7 +296,12 @@ def _label_array(values):
     return np.array([str(v) for v in values])
 
 
-def to_exclusive(Y, other_label="other", *, labels=None):
+def to_exclusive(
+    Y: ArrayLike,
+    other_label: str | int | float = "other",
+    *,
+    labels: Sequence | None = None,
+) -> np.ndarray:
     """Turn an indicator matrix with at most one label per row into class labels.
 
     Rows with one label get that label; rows with none get ``other_label``.
@@ -320,7 +351,7 @@ def to_exclusive(Y, other_label="other", *, labels=None):
     >>> to_exclusive(Y).tolist()
     ['0', '2', 'other']
     """
-    if labels is None and isinstance(Y, pd.DataFrame):
+    if labels is None and _is_pandas(Y) and Y.ndim == 2:
         labels = list(Y.columns)
     Y = _check_indicator(_as_array(Y, "Y"), "Y")
     n_samples, n_labels = Y.shape

@@ -1,28 +1,27 @@
-"""Objectives of L2-regularised linear classifiers: value, gradient, Hessian.
+"""Data terms of linear classifiers, evaluated on a block of rows.
 
-Pure maths, no estimator state. Both objectives are of the form
+Pure and stateless: every method takes the coefficients and a
+:class:`RowBlock` (``X``, targets, weights) and returns **sums over the
+block's rows**, never the penalty (added once by the objective,
+:mod:`sksoftmax._objective`). The same functions therefore serve a fit in
+memory, in row blocks, and over the chunks of a distributed array.
 
-.. math::
-
-    f(W, b) = \\sum_i s_i \\, \\ell_i(W x_i + b)
-              + \\tfrac{1}{2} \\lambda \\|W\\|^2
-
-with the intercept ``b`` not penalised, and
-
-* :class:`MultinomialLoss`: ``l_i`` is the softmax cross-entropy over K
-  mutually exclusive classes, ``l_i = logsumexp(z_i) - z_{i, y_i}``;
+* :class:`MultinomialLoss`: softmax cross-entropy over K mutually exclusive
+  classes, ``l_i = logsumexp(z_i) - z_{i, y_i}``; one coupled objective.
 * :class:`BinaryLoss`: K independent binary log-losses (one logistic
-  regression per column of a 0/1 target matrix), each with its own weights
-  and penalty, ``l_ik = log(1 + exp(z_ik)) - t_ik z_ik``.
+  regression per column of a 0/1 target matrix),
+  ``l_ik = log(1 + exp(z_ik)) - t_ik z_ik``; the objective is *separable*:
+  a sum of independent terms, one per output row of ``coef``.
 
-The loss objects are built once per fit: they keep references to ``X`` (never
-copied), precompute what depends only on the targets, and own the work arrays
-that every evaluation reuses in place. Work arrays are laid out as
-``(n_outputs, n_samples)``: the reductions over classes that softmax needs
-(row maximum, normaliser) then run over contiguous memory, several times
-faster than along the short rows of an ``(n_samples, n_outputs)`` array.
-Coefficients are passed as one matrix ``coef`` of shape
-``(n_outputs, n_features + fit_intercept)``, the intercept in the last column.
+``coef`` has shape ``(n_outputs, n_features + fit_intercept)``, the intercept
+in the last column. Work arrays are laid out ``(n_outputs, n_samples)`` (see
+:mod:`sksoftmax._products`). ``dtype`` is the precision of the products and
+work arrays, chosen by the float32 policy (:mod:`sksoftmax._precision`);
+sums are always accumulated in float64.
+
+Second-order information comes in two steps: :meth:`curvature` evaluates the
+probabilities at a point once, and :meth:`hessian_product`,
+:meth:`curvature_weights` and :meth:`hessian` reuse them.
 
 :func:`multinomial_objective` and :func:`binary_objective` evaluate the
 objective at scikit-learn's scale, ``C * sum_i s_i l_i + 0.5 * ||W||^2``.
@@ -31,481 +30,378 @@ objective at scikit-learn's scale, ``C * sum_i s_i l_i + 0.5 * ||W||^2``.
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.special import expit
 
-from ._chunks import residual_times_X_float64, scores_float64
+from ._penalty import L2Penalty, SolverScale
+from ._precision import ANCHOR_MAX_SHIFT
+from ._products import scores, transposed_product, weighted_gram
+from .special import _sigmoid_inplace, _softmax_columns_inplace, _softplus
 
 __all__ = [
-    "MultinomialLoss",
     "BinaryLoss",
-    "multinomial_objective",
+    "MultinomialLoss",
+    "RowBlock",
     "binary_objective",
+    "multinomial_objective",
 ]
 
 
-def _linear_predictor(X, coef, fit_intercept, out):
-    """Write the scores ``W @ X.T + b`` into ``out`` (n_outputs, n_samples)."""
-    n_features = X.shape[1]
-    W = coef[:, :n_features]
-    if X.dtype != out.dtype:
-        # float32 X, full-precision work arrays: float64 products by blocks.
-        scores_float64(X, W, out)
-    elif sp.issparse(X):
-        out[...] = (X @ W.astype(out.dtype, copy=False).T).T
-    elif out.dtype == np.float32:
-        # OpenBLAS's sgemm is about twice as fast writing the scores as
-        # (n_samples, n_outputs) as writing their transpose; the transposing
-        # copy costs far less than the difference (float64 shows no gap).
-        np.copyto(out, np.matmul(X, W.astype(np.float32).T).T)
-    else:
-        np.matmul(W.astype(out.dtype, copy=False), X.T, out=out)
-    if fit_intercept:
-        out += coef[:, n_features, None].astype(out.dtype, copy=False)
-    return out
-
-
-def _gradient_from_residual(X, residual, coef, fit_intercept, l2_reg):
-    """Assemble ``[residual @ X + l2 * W, residual.sum(1)]`` in float64.
-
-    ``residual`` has shape (n_outputs, n_samples).
-    """
-    n_features = X.shape[1]
-    grad = np.empty_like(coef, dtype=np.float64)
-    if X.dtype != residual.dtype:
-        grad[:, :n_features] = residual_times_X_float64(residual, X)
-    elif sp.issparse(X):
-        grad[:, :n_features] = (X.T @ residual.T).T
-    else:
-        grad[:, :n_features] = residual @ X
-    l2 = np.reshape(l2_reg, (-1, 1))
-    grad[:, :n_features] += l2 * coef[:, :n_features]
-    if fit_intercept:
-        grad[:, n_features] = residual.sum(axis=1, dtype=np.float64)
-    return grad
-
-
-def _work_dtype(X):
-    """float32 work arrays for float32 X (its products stay in float32)."""
-    return np.float32 if X.dtype == np.float32 else np.float64
-
-
-class _Precision:
-    """Work-array precision, shared by both losses.
-
-    With float32 ``X`` the work arrays start in float32, so the heavy
-    products run at float32 speed. Rounding then puts a floor under the
-    objective's accuracy (about 1e-9 relative: each score carries a relative
-    error of about 1e-7), which stops L-BFGS short of a tight ``tol``. Two
-    steps lower that floor:
-
-    * :meth:`anchor_at` keeps float32 products but evaluates the objective as
-      a *difference* from an anchor point computed once in float64. The
-      float32 part is then proportional to the distance from the anchor,
-      which is tiny near the optimum, so the floor drops by orders of
-      magnitude at float32 speed. The solver re-anchors whenever progress
-      per iteration becomes small, and after a stall.
-    * :meth:`use_full_precision`: scores and gradient in float64, block by
-      block, without copying ``X``; the solver's last resort when L-BFGS
-      still stalls.
-    """
-
-    _anchor = None
-
-    @property
-    def low_precision(self):
-        return self._work.dtype != np.float64
-
-    def use_full_precision(self):
-        """Switch to float64 work arrays; returns whether anything changed."""
-        if not self.low_precision:
-            return False
-        self._allocate(np.float64)
-        self._anchor = None
-        return True
-
-    def anchor_at(self, coef):
-        """Evaluate later objectives relative to a float64 evaluation at
-        ``coef``; returns False (and does nothing) in full precision."""
-        if not self.low_precision:
-            return False
-        scores = _linear_predictor(
-            self.X, coef, self.fit_intercept, np.empty(self._work.shape)
-        )
-        self._anchor = self._make_anchor(np.array(coef, dtype=np.float64), scores)
-        return True
-
-    def _shift_from_anchor(self, coef):
-        """Score changes ``dZ`` since the anchor, in the work array, or None
-        (no anchor, or a point so far away that the plain evaluation is as
-        accurate: the difference formulas are only used for ``|dZ| <= 1``)."""
-        if self._anchor is None:
-            return None
-        dZ = _linear_predictor(
-            self.X, coef - self._anchor.coef, self.fit_intercept, self._work
-        )
-        if dZ.size and max(dZ.max(), -dZ.min()) > _ANCHOR_MAX_SHIFT:
-            return None
-        return dZ
-
-
-# Largest score change from the anchor for which objectives are computed as
-# differences (see _Precision); beyond it the plain evaluation is used.
-_ANCHOR_MAX_SHIFT = 1.0
-
-
-def _bernoulli_variance(P, weights):
-    """``weights * P * (1 - P)`` as a float64 (n_samples, n_outputs) view.
-
-    ``P`` is a work array of shape (n_outputs, n_samples); one temporary of
-    that size is allocated (two for float32 work arrays).
-    """
-    out = np.subtract(1.0, P)
-    out *= P
-    out *= weights
-    return out.astype(np.float64, copy=False).T
-
-
-def _penalty(coef, n_features, l2_reg):
-    W = coef[:, :n_features]
-    return 0.5 * float(np.sum(np.asarray(l2_reg) * np.einsum("ij,ij->i", W, W)))
-
-
-def _augmented(X, fit_intercept):
-    """``[X, 1]`` as a dense float64 array (only for small Hessians)."""
-    Xd = X.toarray() if sp.issparse(X) else np.asarray(X)
-    Xd = Xd.astype(np.float64, copy=False)
-    if fit_intercept:
-        Xd = np.hstack([Xd, np.ones((Xd.shape[0], 1))])
-    return Xd
-
-
-def penalty_diagonal(n_features, fit_intercept, l2):
-    """Hessian of the penalty: ``l2`` on the coefficients, 0 on the intercept."""
-    diag = np.full(n_features + fit_intercept, float(l2))
-    if fit_intercept:
-        diag[-1] = 0.0
-    return diag
-
-
-def _softmax_in_place(Z, target_pos):
-    """Overwrite scores ``Z`` (n_classes, n_samples) with probabilities.
-
-    Returns ``Z`` and the per-sample cross-entropy (float64), given the flat
-    positions of the true classes.
-    """
-    z_true = Z.reshape(-1)[target_pos].astype(np.float64)
-    zmax = Z.max(axis=0)
-    Z -= zmax
-    np.exp(Z, out=Z)
-    total = Z.sum(axis=0)
-    Z /= total
-    lse = zmax.astype(np.float64) + np.log(total, dtype=np.float64)
-    return Z, lse - z_true
-
-
-@dataclass
-class _MultinomialAnchor:
-    coef: np.ndarray
-    proba: np.ndarray  # (n_classes, n_samples), work precision
-    ce: np.ndarray  # per-sample cross-entropy, float64
-
-
-class MultinomialLoss(_Precision):
-    """Softmax cross-entropy over K exclusive classes, with an L2 penalty.
+@dataclass(frozen=True)
+class RowBlock:
+    """A block of rows: the unit every loss method sums over.
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Training data, float32 or float64. Kept by reference, never copied.
-    y : ndarray of shape (n_samples,)
-        Class indices in ``0 .. n_classes - 1``.
-    sample_weight : ndarray of shape (n_samples,)
-        Non-negative weights ``s_i``.
+    X : {ndarray, sparse matrix} of shape (n_rows, n_features)
+        float32 or float64; never copied or written to.
+    targets : ndarray
+        Class indices of shape (n_rows,) for :class:`MultinomialLoss`; a 0/1
+        (or bool) matrix of shape (n_rows, n_outputs) for :class:`BinaryLoss`.
+    weights : ndarray of shape (n_rows,) or (n_rows, n_outputs)
+        float64 sample weights at the solver's scale
+        (:class:`~sksoftmax._penalty.SolverScale`).
+    """
+
+    X: object
+    targets: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def n_rows(self):
+        return self.X.shape[0]
+
+
+@dataclass(frozen=True)
+class Curvature:
+    """Probabilities at a point, kept for second-order products.
+
+    ``proba`` has shape (n_outputs, n_samples); ``weights`` is the block's
+    weights laid out to multiply it.
+    """
+
+    proba: np.ndarray
+    weights: np.ndarray
+    dtype: type
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A float64 evaluation kept for float32 difference evaluations.
+
+    ``proba`` (n_outputs, n_samples) in the work precision and ``data``, the
+    float64 per-sample (multinomial) or per-output (binary) data term.
+    """
+
+    coef: np.ndarray
+    proba: np.ndarray
+    data: np.ndarray
+
+
+def _shift_from_anchor(coef, block, anchor, fit_intercept, dtype):
+    """Score changes since the anchor, or None when the plain evaluation is
+    as accurate (see :data:`~sksoftmax._precision.ANCHOR_MAX_SHIFT`)."""
+    if anchor is None:
+        return None
+    dZ = scores(block.X, coef - anchor.coef, fit_intercept, dtype)
+    if dZ.size and max(dZ.max(), -dZ.min()) > ANCHOR_MAX_SHIFT:
+        return None
+    return dZ
+
+
+class MultinomialLoss:
+    """Softmax cross-entropy over K exclusive classes.
+
+    Parameters
+    ----------
     n_classes : int
-        Number of classes K.
-    l2_reg : float
-        Penalty strength ``lambda`` (``1 / C`` at scikit-learn's scale).
+        Number of classes K (rows of ``coef``).
     fit_intercept : bool
         Whether ``coef`` has an intercept column.
 
     Notes
     -----
     With ``p_i = softmax(z_i)`` and ``t_i`` the one-hot target, the gradient
-    is ``G^T [X, 1]`` with ``G_i = s_i (p_i - t_i)``, plus ``lambda W``.
+    of the block sum is ``G^T [X, 1]`` with ``G_i = s_i (p_i - t_i)``.
+
+    The loss is unchanged when one vector is added to every row of ``coef``
+    (all scores of a sample shift together). :meth:`project` removes that
+    direction; the penalty only grows along it, so the optimum lies in the
+    projected space.
     """
 
-    coupled = True
+    separable = False
 
-    def __init__(self, X, y, sample_weight, n_classes, l2_reg, fit_intercept):
-        self.X = X
-        self.n_features = X.shape[1]
-        self.n_outputs = n_classes
+    def __init__(self, n_classes, fit_intercept):
+        self.n_outputs = int(n_classes)
         self.fit_intercept = bool(fit_intercept)
-        self.l2_reg = float(l2_reg)
-        self.sample_weight = np.asarray(sample_weight, dtype=np.float64)
-        y = np.asarray(y, dtype=np.intp)
-        # Positions of the true class in the flattened work array, so the
-        # one-hot target is never materialised.
-        self._target_pos = y * y.shape[0] + np.arange(y.shape[0])
-        self._allocate(_work_dtype(X))
 
-    def _allocate(self, dtype):
-        self._work = np.empty((self.n_outputs, self.X.shape[0]), dtype=dtype)
-        self._sw_work = self.sample_weight.astype(dtype)
+    @staticmethod
+    def project(coef):
+        """Remove the invariant direction: centre ``coef`` over the classes."""
+        return coef - coef.mean(axis=0)
 
-    @property
-    def coef_shape(self):
-        return (self.n_outputs, self.n_features + self.fit_intercept)
+    @staticmethod
+    def _target_positions(block):
+        """Flat positions of the true classes in a (K, n) work array, so the
+        one-hot target is never materialised."""
+        y = np.asarray(block.targets, dtype=np.intp)
+        return y * y.shape[0] + np.arange(y.shape[0])
 
-    def _probabilities(self, coef):
-        """Fill the work array with softmax probabilities.
-
-        Returns the work array (n_classes, n_samples) and the per-sample
-        cross-entropy.
-        """
-        dZ = self._shift_from_anchor(coef)
+    def _probabilities(self, coef, block, dtype, anchor):
+        """Work array (K, n) of probabilities and the per-sample CE (float64)."""
+        positions = self._target_positions(block)
+        dZ = _shift_from_anchor(coef, block, anchor, self.fit_intercept, dtype)
         if dZ is not None:
-            return self._probabilities_from_anchor(dZ)
-        Z = _linear_predictor(self.X, coef, self.fit_intercept, self._work)
-        return _softmax_in_place(Z, self._target_pos)
+            return self._probabilities_from_anchor(dZ, anchor, positions)
+        Z = scores(block.X, coef, self.fit_intercept, dtype)
+        z_true = Z.reshape(-1)[positions].astype(np.float64)
+        lse = _softmax_columns_inplace(Z)
+        return Z, lse - z_true
 
-    def _make_anchor(self, coef, scores):
-        proba, ce = _softmax_in_place(scores, self._target_pos)
-        return _MultinomialAnchor(coef, proba.astype(self._work.dtype), ce)
-
-    def _probabilities_from_anchor(self, dZ):
+    @staticmethod
+    def _probabilities_from_anchor(dZ, anchor, positions):
         """Probabilities and cross-entropy from the score change ``dZ``.
 
         With ``q`` the anchor's probabilities, ``p = q e^dz / sum(q e^dz)``
         and ``CE = CE_anchor + log(1 + sum q (e^dz - 1)) - dz_true``: every
         rounding error scales with ``dz``.
         """
-        anchor = self._anchor
-        dz_true = dZ.reshape(-1)[self._target_pos].astype(np.float64)
+        dz_true = dZ.reshape(-1)[positions].astype(np.float64)
         np.expm1(dZ, out=dZ)
         dZ *= anchor.proba
         change = dZ.sum(axis=0, dtype=np.float64)
         dZ += anchor.proba
         dZ /= (1.0 + change).astype(dZ.dtype)
-        return dZ, anchor.ce + (np.log1p(change) - dz_true)
+        return dZ, anchor.data + (np.log1p(change) - dz_true)
 
-    def loss(self, coef):
-        """Objective value at ``coef``."""
-        _, ce = self._probabilities(coef)
-        return float(self.sample_weight @ ce) + _penalty(
-            coef, self.n_features, self.l2_reg
-        )
+    def value(self, coef, block, dtype, anchor=None):
+        """Weighted sum of cross-entropies, shape (1,)."""
+        _, ce = self._probabilities(coef, block, dtype, anchor)
+        return np.array([block.weights @ ce])
 
-    def loss_gradient(self, coef):
-        """Objective value and gradient (same shape as ``coef``) at ``coef``."""
-        P, ce = self._probabilities(coef)
-        value = float(self.sample_weight @ ce) + _penalty(
-            coef, self.n_features, self.l2_reg
-        )
-        P.reshape(-1)[self._target_pos] -= 1.0
-        P *= self._sw_work
-        grad = _gradient_from_residual(self.X, P, coef, self.fit_intercept, self.l2_reg)
-        return value, grad
+    def value_gradient(self, coef, block, dtype, anchor=None):
+        """Weighted sum of cross-entropies (shape (1,)) and its gradient."""
+        P, ce = self._probabilities(coef, block, dtype, anchor)
+        value = np.array([block.weights @ ce])
+        P.reshape(-1)[self._target_positions(block)] -= 1.0
+        P *= block.weights.astype(dtype, copy=False)
+        return value, transposed_product(P, block.X, self.fit_intercept)
 
-    def curvature_weights(self, coef):
-        """Weights ``s_i p_ik (1 - p_ik)`` of the Hessian's diagonal blocks.
+    def anchor(self, coef, block):
+        """A float64 evaluation at ``coef`` to measure float32 changes from."""
+        Z = scores(block.X, coef, self.fit_intercept, np.float64)
+        z_true = Z.reshape(-1)[self._target_positions(block)]
+        ce = _softmax_columns_inplace(Z) - z_true
+        dtype = np.float32 if block.X.dtype == np.float32 else np.float64
+        return Anchor(np.array(coef, dtype=np.float64), Z.astype(dtype), ce)
 
-        Row ``k``'s block is ``[X, 1]^T diag(w[:, k]) [X, 1]`` plus the penalty.
+    def curvature(self, coef, block, dtype):
+        """Probabilities at ``coef`` for second-order products."""
+        P, _ = self._probabilities(coef, block, dtype, None)
+        return Curvature(P, block.weights.astype(dtype, copy=False), dtype)
+
+    def curvature_weights(self, curvature):
+        """Weights ``s_i p_ik (1 - p_ik)`` of the Hessian's diagonal blocks,
+        float64 of shape (n_samples, K): block ``k`` is
+        ``[X, 1]^T diag(w[:, k]) [X, 1]``."""
+        return _bernoulli_variance(curvature)
+
+    def hessian_product(self, curvature, V, block):
+        """Hessian of the block sum times ``V`` (shape of ``coef``).
+
+        With ``a_i = V [x_i, 1]``, row ``i`` contributes
+        ``s_i (p_i * a_i - p_i (p_i . a_i))`` outer ``[x_i, 1]``.
         """
-        P, _ = self._probabilities(coef)
-        return _bernoulli_variance(P, self._sw_work)
+        A = scores(block.X, V, self.fit_intercept, curvature.dtype)
+        A *= curvature.proba
+        A -= curvature.proba * A.sum(axis=0)
+        A *= curvature.weights
+        return transposed_product(A, block.X, self.fit_intercept)
 
-    def hessian(self, coef):
-        """Full Hessian, shape ``(K * p, K * p)`` for ``coef.ravel()``.
-
-        Only for small problems (a final Newton refinement): it costs
-        ``O(n_samples * (K * p) ** 2)`` with ``p = n_features + fit_intercept``.
-        """
-        P, _ = self._probabilities(coef)
-        P = P.T.astype(np.float64)
-        Xa = _augmented(self.X, self.fit_intercept)
-        K, p = self.coef_shape
-        s = self.sample_weight
+    def hessian(self, curvature, block):
+        """Dense Hessian of the block sum, shape ``(K p, K p)`` for
+        ``coef.ravel()``, in float64 (only for small problems: it costs
+        ``K^2 / 2`` weighted Gram matrices)."""
+        P = curvature.proba.astype(np.float64)
+        s = np.asarray(block.weights, dtype=np.float64)
+        K = P.shape[0]
+        p = block.X.shape[1] + self.fit_intercept
         H = np.empty((K, p, K, p))
         for k in range(K):
             for m in range(k, K):
-                w = -s * P[:, k] * P[:, m]
+                w = -s * P[k] * P[m]
                 if k == m:
-                    w = w + s * P[:, k]
-                block = (Xa * w[:, None]).T @ Xa
-                H[k, :, m, :] = block
-                H[m, :, k, :] = block.T
-        diag = penalty_diagonal(self.n_features, self.fit_intercept, self.l2_reg)
-        for k in range(K):
-            H[k, :, k, :] += np.diag(diag)
+                    w += s * P[k]
+                gram = weighted_gram(block.X, w, self.fit_intercept, exact=True)
+                H[k, :, m, :] = gram
+                H[m, :, k, :] = gram.T
         return H.reshape(K * p, K * p)
 
 
-@dataclass
-class _BinaryAnchor:
-    coef: np.ndarray
-    proba: np.ndarray  # (n_outputs, n_samples), work precision
-    data: np.ndarray  # per-output data term, float64
-
-
-class BinaryLoss(_Precision):
+class BinaryLoss:
     """K independent binary log-losses (one logistic regression per column).
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-        Training data, float32 or float64. Kept by reference, never copied.
-    Y : ndarray of shape (n_samples, n_outputs)
-        0/1 targets, one column per binary problem.
-    sample_weight : ndarray of shape (n_samples,) or (n_samples, n_outputs)
-        Non-negative weights, per sample or per sample and output.
-    l2_reg : float or ndarray of shape (n_outputs,)
-        Penalty strength of each output.
+    n_outputs : int
+        Number of binary problems K (rows of ``coef``).
     fit_intercept : bool
         Whether ``coef`` has an intercept column.
 
     Notes
     -----
-    The log-loss ``log(1 + exp(z)) - t z`` is evaluated with
-    ``numpy.logaddexp(0, z)``, and the gradient with ``expit(z) - t``; both are
-    exact and warning-free for every finite ``z``. The objective is a sum of
-    independent terms, one per output, so its Hessian is block diagonal.
+    The log-loss ``log(1 + exp(z)) - t z`` is evaluated with a softplus and
+    the gradient with ``sigmoid(z) - t``; both are exact and warning-free
+    for every finite ``z``. The objective is a sum of independent terms, one
+    per output row, so its Hessian is block diagonal.
     """
 
-    coupled = False
+    separable = True
 
-    def __init__(self, X, Y, sample_weight, l2_reg, fit_intercept):
-        self.X = X
-        self.n_features = X.shape[1]
-        Y = np.asarray(Y)
-        self.n_outputs = Y.shape[1]
+    def __init__(self, n_outputs, fit_intercept):
+        self.n_outputs = int(n_outputs)
         self.fit_intercept = bool(fit_intercept)
-        self.l2_reg = np.broadcast_to(
-            np.asarray(l2_reg, dtype=np.float64), (self.n_outputs,)
-        ).copy()
-        S = np.asarray(sample_weight, dtype=np.float64)
-        if S.ndim == 1:
-            S = S[:, None]
-        self.sample_weight = np.broadcast_to(S, Y.shape)
-        self._positive = np.ascontiguousarray(Y.T != 0)
-        self._allocate(_work_dtype(X))
 
-    def _allocate(self, dtype):
-        # Work layout (n_outputs, n_samples), see the module docstring.
-        self._S = np.ascontiguousarray(self.sample_weight.T, dtype=dtype)
-        # s * t, so that sum(s * t * z) is one product per evaluation.
-        self._ST = self._S * self._positive
-        self._work = np.empty(self._S.shape, dtype=dtype)
-        self._tmp = np.empty(self._S.shape, dtype=dtype)
+    @staticmethod
+    def project(coef):
+        """No invariant direction: ``coef`` unchanged."""
+        return coef
 
-    @property
-    def coef_shape(self):
-        return (self.n_outputs, self.n_features + self.fit_intercept)
+    @staticmethod
+    def _layout(block, dtype):
+        """Weights ``S`` and weighted targets ``S * T`` as (K, n) arrays."""
+        S = np.asarray(block.weights, dtype=np.float64)
+        T = np.asarray(block.targets)
+        S = np.broadcast_to(S.reshape(S.shape[0], -1), T.shape).T.astype(dtype)
+        return S, S * (T.T != 0)
 
-    def _data_term(self, Z, out):
-        """Per-output ``sum_i s_ik (log(1 + exp(z_ik)) - t_ik z_ik)``;
-        ``out`` is scratch of Z's shape."""
-        if Z.dtype == self._S.dtype:
-            S, ST = self._S, self._ST
-        else:  # a float64 anchor of float32 work arrays
-            S = self.sample_weight.T
-            ST = S * self._positive
-        np.logaddexp(0, Z, out=out)
+    @staticmethod
+    def _data_term(Z, S, ST, out):
+        """Per-output ``sum_i s_ik (softplus(z_ik) - t_ik z_ik)``; ``out`` is
+        scratch of Z's shape."""
+        _softplus(Z, out)
         out *= S
         softplus = out.sum(axis=1, dtype=np.float64)
         np.multiply(Z, ST, out=out)
         return softplus - out.sum(axis=1, dtype=np.float64)
 
-    def _probabilities(self, coef):
-        """Fill the work array with ``expit(z)``; return it (n_outputs,
-        n_samples) and the per-output data term."""
-        dZ = self._shift_from_anchor(coef)
+    def _probabilities(self, coef, block, dtype, anchor):
+        """Work array (K, n) of ``sigmoid(z)``, per-output data term, and the
+        weights' layout."""
+        S, ST = self._layout(block, dtype)
+        dZ = _shift_from_anchor(coef, block, anchor, self.fit_intercept, dtype)
         if dZ is not None:
-            return self._probabilities_from_anchor(dZ)
-        Z = _linear_predictor(self.X, coef, self.fit_intercept, self._work)
-        data = self._data_term(Z, self._tmp)
-        return expit(Z, out=Z), data
+            P, data = self._probabilities_from_anchor(dZ, anchor, S, ST)
+            return P, data, S, ST
+        Z = scores(block.X, coef, self.fit_intercept, dtype)
+        data = self._data_term(Z, S, ST, np.empty_like(Z))
+        return _sigmoid_inplace(Z), data, S, ST
 
-    def _make_anchor(self, coef, scores):
-        data = self._data_term(scores, np.empty_like(scores))
-        proba = expit(scores, out=scores).astype(self._work.dtype)
-        return _BinaryAnchor(coef, proba, data)
-
-    def _probabilities_from_anchor(self, dZ):
+    @staticmethod
+    def _probabilities_from_anchor(dZ, anchor, S, ST):
         """Probabilities and data term from the score change ``dZ``.
 
-        With ``q`` the anchor's probabilities, ``p = q e^dz / (1 + q (e^dz - 1))``
-        and the softplus grows by ``log(1 + q (e^dz - 1))``: every rounding
-        error scales with ``dz``.
+        With ``q`` the anchor's probabilities,
+        ``p = q e^dz / (1 + q (e^dz - 1))`` and the softplus grows by
+        ``log(1 + q (e^dz - 1))``: every rounding error scales with ``dz``.
         """
-        anchor, tmp = self._anchor, self._tmp
-        np.multiply(dZ, self._ST, out=tmp)
+        tmp = dZ * ST
         target_change = tmp.sum(axis=1, dtype=np.float64)
         np.expm1(dZ, out=dZ)
         dZ *= anchor.proba
         np.log1p(dZ, out=tmp)
-        tmp *= self._S
+        tmp *= S
         softplus_change = tmp.sum(axis=1, dtype=np.float64)
         np.add(dZ, 1.0, out=tmp)
         dZ += anchor.proba
         dZ /= tmp
         return dZ, anchor.data + (softplus_change - target_change)
 
-    def loss_per_output(self, coef):
-        """Objective of each output separately, shape ``(n_outputs,)``."""
-        _, data = self._probabilities(coef)
-        W = coef[:, : self.n_features]
-        return data + 0.5 * self.l2_reg * np.einsum("ij,ij->i", W, W)
+    def value(self, coef, block, dtype, anchor=None):
+        """Data term of each output, shape (K,)."""
+        return self._probabilities(coef, block, dtype, anchor)[1]
 
-    def loss(self, coef):
-        """Objective value at ``coef`` (the sum over outputs)."""
-        return float(self.loss_per_output(coef).sum())
+    def value_gradient(self, coef, block, dtype, anchor=None):
+        """Data term of each output (shape (K,)) and the gradient."""
+        P, data, S, ST = self._probabilities(coef, block, dtype, anchor)
+        P *= S
+        P -= ST
+        return data, transposed_product(P, block.X, self.fit_intercept)
 
-    def loss_gradient(self, coef):
-        """Objective value and gradient (same shape as ``coef``) at ``coef``."""
-        P, data = self._probabilities(coef)
-        value = float(data.sum()) + _penalty(coef, self.n_features, self.l2_reg)
-        P *= self._S
-        P -= self._ST
-        grad = _gradient_from_residual(self.X, P, coef, self.fit_intercept, self.l2_reg)
-        return value, grad
+    def anchor(self, coef, block):
+        """A float64 evaluation at ``coef`` to measure float32 changes from."""
+        S, ST = self._layout(block, np.float64)
+        Z = scores(block.X, coef, self.fit_intercept, np.float64)
+        data = self._data_term(Z, S, ST, np.empty_like(Z))
+        dtype = np.float32 if block.X.dtype == np.float32 else np.float64
+        return Anchor(
+            np.array(coef, dtype=np.float64), _sigmoid_inplace(Z).astype(dtype), data
+        )
 
-    def curvature_weights(self, coef):
-        """Weights ``s_ik p_ik (1 - p_ik)``: the Hessian of output ``k`` is
-        ``[X, 1]^T diag(w[:, k]) [X, 1]`` plus its penalty."""
-        P, _ = self._probabilities(coef)
-        return _bernoulli_variance(P, self._S)
+    def curvature(self, coef, block, dtype):
+        """Probabilities at ``coef`` for second-order products."""
+        P, _, S, _ = self._probabilities(coef, block, dtype, None)
+        return Curvature(P, S, dtype)
 
-    def hessian_blocks(self, coef):
-        """Per-output Hessians, shape ``(n_outputs, p, p)``."""
-        curv = self.curvature_weights(coef)
-        Xa = _augmented(self.X, self.fit_intercept)
-        H = np.einsum("ij,ik,il->kjl", Xa, curv, Xa, optimize=True)
-        for k in range(self.n_outputs):
-            H[k] += np.diag(
-                penalty_diagonal(self.n_features, self.fit_intercept, self.l2_reg[k])
-            )
-        return H
+    def curvature_weights(self, curvature):
+        """Weights ``s_ik p_ik (1 - p_ik)``, float64 of shape (n_samples, K):
+        output ``k``'s Hessian is ``[X, 1]^T diag(w[:, k]) [X, 1]``."""
+        return _bernoulli_variance(curvature)
+
+    def hessian_product(self, curvature, V, block):
+        """Hessian of the block sums times ``V`` (shape of ``coef``): row
+        ``i`` contributes ``s_ik p_ik (1 - p_ik) a_ik`` outer ``[x_i, 1]``."""
+        A = scores(block.X, V, self.fit_intercept, curvature.dtype)
+        A *= curvature.proba
+        A *= 1.0 - curvature.proba
+        A *= curvature.weights
+        return transposed_product(A, block.X, self.fit_intercept)
+
+    def hessian(self, curvature, block):
+        """Per-output Hessians of the block sums, shape ``(K, p, p)``."""
+        weights = self.curvature_weights(curvature)
+        return np.stack(
+            [
+                weighted_gram(block.X, w, self.fit_intercept, exact=True)
+                for w in weights.T
+            ]
+        )
 
 
-def _split_objective(loss_cls, X, W, b, C, target_args):
-    """Evaluate a loss at scikit-learn's scale: ``C * data + 0.5 ||W||^2``."""
+def _bernoulli_variance(curvature):
+    """``weights * P * (1 - P)`` as a float64 (n_samples, n_outputs) array."""
+    P = curvature.proba
+    out = np.subtract(1.0, P)
+    out *= P
+    out *= curvature.weights
+    return out.astype(np.float64, copy=False).T
+
+
+# -- the objective at scikit-learn's scale -------------------------------------
+
+
+def _sklearn_scale_objective(loss, X, targets, W, b, sample_weight, C):
+    """``C * sum_i s_i l_i + 0.5 ||W||^2`` and its gradient, via the
+    solver's scale (:class:`~sksoftmax._penalty.SolverScale`)."""
     W = np.atleast_2d(np.asarray(W, dtype=np.float64))
-    fit_intercept = b is not None
-    coef = W if not fit_intercept else np.column_stack([W, np.ravel(b)])
-    l2 = 0.0 if np.isinf(C) else 1.0 / C
-    loss = loss_cls(X, *target_args, l2_reg=l2, fit_intercept=fit_intercept)
-    value, grad = loss.loss_gradient(coef)
-    scale = 1.0 if np.isinf(C) else C
-    grad *= scale
-    grad_b = grad[:, -1] if fit_intercept else None
-    return scale * value, grad[:, : X.shape[1]], grad_b
+    coef = W if b is None else np.column_stack([W, np.ravel(b)])
+    s = np.ones(X.shape[0]) if sample_weight is None else sample_weight
+    scale = SolverScale.from_weights(C, s)
+    # One factor C * S for every output (scikit-learn's per-output C).
+    l2 = np.broadcast_to(scale.l2, (coef.shape[0],))
+    block = RowBlock(X, targets, scale.weights)
+    data, grad = loss.value_gradient(coef, block, np.float64)
+    penalty = L2Penalty(l2, X.shape[1])
+    value = float(data.sum() + penalty.values(coef).sum())
+    penalty.add_gradient(coef, grad)
+    factor = float(scale.factor)
+    grad *= factor
+    grad_b = grad[:, -1].copy() if b is not None else None
+    return factor * value, grad[:, : X.shape[1]], grad_b
 
 
-def _default_weights(X, sample_weight):
+def _weights_vector(sample_weight):
     if sample_weight is None:
-        return np.ones(X.shape[0])
+        return None
     return np.asarray(sample_weight, dtype=np.float64)
 
 
@@ -546,9 +442,9 @@ def multinomial_objective(W, b, X, y, sample_weight=None, C=1.0):
     2.0
     """
     W = np.atleast_2d(np.asarray(W, dtype=np.float64))
+    loss = MultinomialLoss(W.shape[0], b is not None)
     y = np.asarray(y)
-    s = _default_weights(X, sample_weight)
-    return _split_objective(MultinomialLoss, X, W, b, C, (y, s, W.shape[0]))
+    return _sklearn_scale_objective(loss, X, y, W, b, _weights_vector(sample_weight), C)
 
 
 def binary_objective(W, b, X, Y, sample_weight=None, C=1.0):
@@ -588,5 +484,6 @@ def binary_objective(W, b, X, Y, sample_weight=None, C=1.0):
     Y = np.asarray(Y)
     if Y.ndim == 1:
         Y = Y[:, None]
-    s = _default_weights(X, sample_weight)
-    return _split_objective(BinaryLoss, X, W, b, C, (Y, s))
+    W = np.atleast_2d(np.asarray(W, dtype=np.float64))
+    loss = BinaryLoss(W.shape[0], b is not None)
+    return _sklearn_scale_objective(loss, X, Y, W, b, _weights_vector(sample_weight), C)

@@ -6,54 +6,23 @@ from numbers import Real
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit, log_expit, logit
-from sklearn.base import _fit_context
+from sklearn.preprocessing import label_binarize
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import validate_data
 
 from ._base import (
-    ACCEPT_SPARSE,
-    FLOAT_DTYPES,
+    EncodedTargets,
     _LinearClassifier,
-    balanced_weights,
-    binary_log_proba,
-    binary_proba,
-    check_sample_weight,
-    class_weight_by_index,
+    check_class_weight,
+    class_sample_weight,
     encode_classes,
 )
 from ._loss import BinaryLoss
-from .special import logsumexp
+from .special import _binary_log_proba, _binary_proba, logsumexp
 
 # Intercept of a label that is constant in training: its probability rounds
 # to exactly 0 or 1 in float64, while its log stays finite.
 _SATURATED_LOGIT = 40.0
-
-
-def _indicator_matrix(y):
-    """Validated 0/1 indicator matrix as a dense array, or None if ``y`` is 1-D."""
-    if sp.issparse(y):
-        y = y.toarray()
-    y = np.asarray(y)
-    if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1):
-        # A single column is read as 1-D labels, as type_of_target does.
-        return None
-    if y.ndim != 2:
-        raise ValueError(
-            f"y must be 1-D labels or a 2-D indicator matrix; got {y.ndim}-D."
-        )
-    if y.dtype.kind not in "biuf":
-        raise ValueError(
-            "A 2-D y must be a multilabel indicator matrix of 0 and 1; "
-            f"got dtype {y.dtype}."
-        )
-    values = np.unique(y)
-    if not np.all(np.isin(values, (0, 1))):
-        raise ValueError(
-            "A 2-D y must be a multilabel indicator matrix containing only 0 and "
-            f"1; found the values {values[~np.isin(values, (0, 1))][:5].tolist()}."
-        )
-    return y
 
 
 class OneVsRestLogistic(_LinearClassifier):
@@ -199,119 +168,99 @@ class OneVsRestLogistic(_LinearClassifier):
 
     # -- targets -------------------------------------------------------------
 
-    def _encode_targets(self, y, sample_weight):
-        """Return the 0/1 target matrix and the per-label sample weights."""
-        Y = _indicator_matrix(y)
-        if Y is not None:
-            self._target_type = "multilabel-indicator"
-            self._y_dtype = Y.dtype
-            self.classes_ = np.arange(Y.shape[1])
-            if isinstance(self.class_weight, dict):
-                unknown = set(self.class_weight) - {0, 1}
-                if unknown:
-                    raise ValueError(
-                        "With an indicator matrix, class_weight keys must be 0 "
-                        f"(negative) and 1 (positive); got {sorted(unknown)}."
-                    )
-            return Y.astype(np.float64), sample_weight[:, None] * self._label_weights(Y)
+    _multi_output = True
 
+    def _indicator_targets(self, y, sample_weight):
+        """0/1 matrix and per-label weights of a multilabel indicator ``y``."""
+        Y = y.toarray() if sp.issparse(y) else np.asarray(y)
+        self._y_dtype = Y.dtype
+        self.classes_ = np.arange(Y.shape[1])
+        class_weight = self.class_weight
+        if isinstance(class_weight, dict):
+            unknown = set(class_weight) - {0, 1}
+            if unknown:
+                raise ValueError(
+                    "With an indicator matrix, class_weight keys must be 0 "
+                    f"(negative) and 1 (positive); got {sorted(unknown)}."
+                )
+            check_class_weight(class_weight, np.array([0, 1]))
+        Y = Y != 0
+        return Y, self._per_label_weights(Y, sample_weight, class_weight)
+
+    def _label_targets(self, y, sample_weight):
+        """One-vs-rest 0/1 matrix and weights of 1-D labels ``y``."""
         y = np.ravel(y)
-        classes, y_index = encode_classes(y, sample_weight, type(self).__name__)
-        self._target_type = type_of_target(y)
+        classes, _ = encode_classes(y, sample_weight, type(self).__name__)
         self.classes_ = classes
-        if classes.shape[0] == 2:
-            Y = (y_index == 1).astype(np.float64)[:, None]
-        else:
-            Y = np.zeros((y_index.shape[0], classes.shape[0]))
-            Y[np.arange(y_index.shape[0]), y_index] = 1.0
-        if isinstance(self.class_weight, dict):
-            per_sample = balanced_weights(
-                class_weight_by_index(self.class_weight, classes),
-                y_index,
-                classes.shape[0],
-            )
-            return Y, (sample_weight * per_sample)[:, None]
-        return Y, sample_weight[:, None] * self._label_weights(Y)
+        Y = label_binarize(y, classes=classes).astype(bool)
+        class_weight = check_class_weight(self.class_weight, classes)
+        if isinstance(class_weight, dict):
+            # {class: weight} weights the samples of each class in every
+            # binary problem, as OneVsRestClassifier(LogisticRegression(...)).
+            weights = sample_weight * class_sample_weight(class_weight, y)
+            return Y, np.repeat(weights[:, None], Y.shape[1], axis=1)
+        return Y, self._per_label_weights(Y, sample_weight, class_weight)
 
-    def _label_weights(self, Y):
-        """Per-sample weights of each label's binary problem (negatives and
-        positives weighted as ``class_weight`` says), shape of ``Y``."""
+    @staticmethod
+    def _per_label_weights(Y, sample_weight, class_weight):
+        """Weights of each label's binary problem, negatives and positives
+        weighted as ``class_weight`` ({0: w, 1: w} or "balanced") says."""
         return np.column_stack(
             [
-                balanced_weights(self.class_weight, column.astype(np.intp), 2)
-                for column in Y.T
+                sample_weight * class_sample_weight(class_weight, column)
+                for column in Y.T.astype(np.intp)
             ]
         )
 
-    # -- fitting -------------------------------------------------------------
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit one logistic regression per label.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. float32 input is used as float32 (not copied).
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Class labels, or a 0/1 indicator matrix (dense or sparse).
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights; unit weights when None.
-
-        Returns
-        -------
-        self : OneVsRestLogistic
-            The fitted estimator.
-        """
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=ACCEPT_SPARSE,
-            dtype=FLOAT_DTYPES,
-            multi_output=True,
-            y_numeric=False,
-        )
-        sample_weight = check_sample_weight(sample_weight, X)
-        Y, weights = self._encode_targets(y, sample_weight)
-        n_labels = Y.shape[1]
-        weights = np.broadcast_to(weights, Y.shape)
+    def _encode_targets(self, y, sample_weight):
+        self._target_type = type_of_target(y)
+        if y.ndim == 2 and y.shape[1] > 1:
+            # type_of_target calls any two-valued integer matrix an indicator;
+            # only 0 and 1 are labels here.
+            values = np.unique(y.toarray() if sp.issparse(y) else y)
+            if np.isin(values, (0, 1)).all():
+                Y, weights = self._indicator_targets(y, sample_weight)
+            else:
+                raise ValueError(
+                    "A 2-D y must be a multilabel indicator matrix containing "
+                    "only 0 and 1; found the values "
+                    f"{values[~np.isin(values, (0, 1))][:5]}."
+                )
+        else:
+            Y, weights = self._label_targets(y, sample_weight)
 
         positives = (weights * Y).sum(axis=0)
         totals = weights.sum(axis=0)
-        constant = (positives == 0) | (positives == totals)
-        active = np.flatnonzero(~constant)
-        coef = np.zeros((n_labels, X.shape[1] + 1))
-        if constant.any():
+        self._constant = (positives == 0) | (positives == totals)
+        self._constant_logit = np.where(
+            positives > 0, _SATURATED_LOGIT, -_SATURATED_LOGIT
+        )
+        if self._constant.any():
             warnings.warn(
-                f"Label(s) {self.classes_[constant].tolist()} are constant in "
-                "the training data (always 0 or always 1, counting only samples "
-                "of positive weight); they will always predict that value.",
+                f"Label(s) {self.classes_[self._constant].tolist()} are constant "
+                "in the training data (always 0 or always 1, counting only "
+                "samples of positive weight); they will always predict that "
+                "value.",
                 UserWarning,
-                stacklevel=2,
+                stacklevel=4,
             )
-            coef[constant, -1] = np.where(
-                positives[constant] > 0, _SATURATED_LOGIT, -_SATURATED_LOGIT
-            )
+        active = np.flatnonzero(~self._constant)
+        if not active.size:
+            return EncodedTargets(None, Y, weights, active)
+        loss = BinaryLoss(active.size, self.fit_intercept)
+        return EncodedTargets(loss, Y[:, active], weights[:, active], active)
 
+    def _store_solution(self, result, encoded, n_features):
+        n_labels = self._constant.shape[0]
+        coef = np.zeros((n_labels, n_features + 1))
+        coef[self._constant, -1] = self._constant_logit[self._constant]
         self.n_iter_ = np.zeros(n_labels, dtype=np.int32)
-        if active.size:
-            totals = totals[active]
-            # Each label's objective is divided by C * its weight sum, as
-            # scikit-learn's lbfgs does per binary problem.
-            loss = BinaryLoss(
-                X,
-                Y[:, active],
-                weights[:, active] / totals,
-                self._l2_reg(totals),
-                self.fit_intercept,
-            )
-            result = self._solve(loss, rows=active)
-            coef[active, : result.coef.shape[1]] = result.coef
-            self.n_iter_[active] = result.n_iter
+        if result is not None:
+            coef[encoded.rows, : result.coef.shape[1]] = result.coef
+            self.n_iter_[encoded.rows] = result.n_iter
         self.coef_ = np.ascontiguousarray(coef[:, :-1])
         self.intercept_ = coef[:, -1].copy()
-        return self
+        del self._constant, self._constant_logit
 
     # -- prediction ----------------------------------------------------------
 
@@ -348,7 +297,7 @@ class OneVsRestLogistic(_LinearClassifier):
         """
         scores = self._raw_scores(X)
         if self._is_binary():
-            return binary_proba(scores)
+            return _binary_proba(scores)
         proba = expit(scores)
         if self._target_type != "multilabel-indicator":
             proba /= proba.sum(axis=1, keepdims=True)
@@ -367,7 +316,7 @@ class OneVsRestLogistic(_LinearClassifier):
         """
         scores = self._raw_scores(X)
         if self._is_binary():
-            return binary_log_proba(scores)
+            return _binary_log_proba(scores)
         log_proba = log_expit(scores)
         if self._target_type != "multilabel-indicator":
             log_proba -= logsumexp(log_proba, axis=1, keepdims=True)

@@ -13,7 +13,8 @@ scale L-BFGS is fastest on. The curvature weights ``w_ik`` come from the loss
 identity on the coefficients and zero on the intercept, which is not
 penalised.
 
-Two kinds, both pure linear algebra on ``X`` and the weights:
+Both are built from statistics the objective returns as sums over rows
+(:class:`~sksoftmax._objective.SecondOrder`), never from ``X`` itself:
 
 * :class:`CholeskyPreconditioner`: ``M_k = L_k^{-T}`` with ``L_k`` the Cholesky
   factor of ``H_kk``. Costs ``O(n p^2)`` per row to build and ``O(p^2)`` per
@@ -26,10 +27,6 @@ Two kinds, both pure linear algebra on ``X`` and the weights:
 
 import numpy as np
 import scipy.linalg
-import scipy.sparse as sp
-
-from ._chunks import row_blocks
-from ._loss import penalty_diagonal
 
 __all__ = [
     "CholeskyPreconditioner",
@@ -151,187 +148,42 @@ class DiagonalPreconditioner:
         return out
 
 
-def _weighted_moments(X, weights):
-    """``X^T W``, ``(X*X)^T W`` and ``sum W`` for weights of shape (n, m)."""
-    first = np.zeros((X.shape[1], weights.shape[1]))
-    second = np.zeros_like(first)
-    for rows, block in row_blocks(X):
-        w = weights[rows]
-        first += np.asarray(block.T @ w)
-        squared = block.power(2) if sp.issparse(block) else np.square(block)
-        second += np.asarray(squared.T @ w)
-    return first, second, weights.sum(axis=0)
-
-
-_NEGLIGIBLE_WEIGHT = 1e-4
-
-# With many more rows than features, a Gram matrix is estimated from a sample
-# of rows drawn in proportion to their weights: SAMPLE_ROWS_PER_FEATURE rows
-# per coefficient (at least MIN_SAMPLE_ROWS) give a relative error of about
-# sqrt(1 / SAMPLE_ROWS_PER_FEATURE), far inside what a preconditioner needs,
-# at a fraction of the cost of the K full weighted Grams.
-SAMPLE_ROWS_PER_FEATURE = 20
-MIN_SAMPLE_ROWS = 2048
-
-
-def _sample_size(n_samples, n_coef):
-    """Rows to sample for a Gram of ``n_coef`` columns, or None for all rows."""
-    size = max(MIN_SAMPLE_ROWS, SAMPLE_ROWS_PER_FEATURE * n_coef)
-    return size if n_samples > 2 * size else None
-
-
-def _importance_rows(w, size):
-    """``size`` row indices drawn with probability proportional to ``w``.
-
-    Systematic sampling (evenly spaced points on the cumulative weights), so
-    the sample is deterministic, spread over the whole data and every row
-    with weight above ``sum(w) / size`` is drawn. Each drawn row then stands
-    for ``sum(w) / size`` of weight.
-    """
-    cumulative = np.cumsum(w, dtype=np.float64)
-    total = cumulative[-1]
-    targets = (np.arange(size) + 0.5) * (total / size)
-    rows = np.searchsorted(cumulative, targets, side="right")
-    np.minimum(rows, w.shape[0] - 1, out=rows)
-    return rows, total / size
-
-
-def _bordered(xx, column, total):
-    """The Gram of ``[X, 1]`` from ``xx = X^T W X``, ``column = X^T w`` and
-    ``total = sum(w)``; just ``xx`` without an intercept (``column`` None)."""
-    if column is None:
-        return xx
-    n_features = xx.shape[0]
-    gram = np.empty((n_features + 1,) * 2)
-    gram[:n_features, :n_features] = xx
-    gram[:n_features, n_features] = column
-    gram[n_features, :n_features] = column
-    gram[n_features, n_features] = total
-    return gram
-
-
-def _sampled_gram(X, w, fit_intercept, size):
-    """Estimate of ``[X, 1]^T diag(w) [X, 1]`` from ``size`` weighted rows."""
-    rows, row_weight = _importance_rows(w, size)
-    sample = X[rows]
-    if sp.issparse(sample):
-        sample = sample.astype(np.float64)
-        xx = (sample.T @ sample).toarray()
-    else:
-        sample = np.asarray(sample, dtype=np.float64)
-        xx = sample.T @ sample
-    xx *= row_weight
-    column = None
-    if fit_intercept:
-        column = row_weight * np.asarray(sample.sum(axis=0)).ravel()
-    return _bordered(xx, column, float(np.sum(w, dtype=np.float64)))
-
-
-def _weighted_gram(X, w, fit_intercept):
-    """``[X, 1]^T diag(w) [X, 1]``: sampled for tall X, else in row blocks.
-
-    Accumulated in float64; the full products run in X's own precision,
-    which is plenty for a preconditioner (the Cholesky below adds a ridge).
-    """
-    n_features = X.shape[1]
-    size = _sample_size(X.shape[0], n_features + fit_intercept)
-    if size is not None and np.sum(w, dtype=np.float64) > 0:
-        return _sampled_gram(X, w, fit_intercept, size)
-    xx = np.zeros((n_features, n_features))
-    column = np.zeros(n_features) if fit_intercept else None
-    blocks = row_blocks(X, dtype=None if X.dtype == np.float32 else np.float64)
-    w = w.astype(X.dtype, copy=False) if X.dtype == np.float32 else w
-    # Rows whose weight is negligible (a sample far from a class's boundary
-    # has p (1 - p) ~ 0) are skipped: with many classes most rows are, and
-    # what they would add is below 1e-4 of the largest row's contribution.
-    cutoff = _NEGLIGIBLE_WEIGHT * float(w.max(initial=0.0))
-    for rows, block in blocks:
-        w_block = w[rows, None]
-        keep = w_block[:, 0] > cutoff
-        if not keep.all():
-            block, w_block = block[keep], w_block[keep]
-        if sp.issparse(block):
-            weighted = block.multiply(w_block).tocsr()
-            xx += (block.T @ weighted).toarray()
-        else:
-            weighted = block * w_block
-            xx += block.T @ weighted
-        if fit_intercept:
-            column += np.asarray(weighted.sum(axis=0)).ravel()
-    return _bordered(xx, column, w.sum())
-
-
-def _proportional_columns(weights):
-    """If every column of ``weights`` is a multiple of one vector, return it
-    and the multiples (the case at ``coef = 0``); otherwise None."""
-    base = weights[:, 0]
-    norm = base @ base
-    if norm == 0:
-        return None
-    factors = (base @ weights) / norm
-    for k, factor in enumerate(factors):
-        # Column by column: no (n_samples, n_rows) temporary.
-        if not np.allclose(weights[:, k], factor * base, rtol=1e-12, atol=0):
-            return None
-    return base, factors
-
-
 def _robust_cholesky(H, ridge):
-    """Cholesky factor of ``H`` plus a small relative ridge.
+    """Cholesky factor of ``H`` plus a small ridge relative to its diagonal.
 
-    The ridge keeps the factorisation defined when a feature is constant, the
-    weights vanish or ``H`` was accumulated in float32; it is raised until
-    the factorisation succeeds.
+    ``H`` is first scaled to a unit diagonal, so that entries of very
+    different sizes (a penalty of 1e250 next to an unpenalised intercept)
+    keep their own scale. The ridge keeps the factorisation defined when a
+    feature is constant, the weights vanish or ``H`` was accumulated in
+    float32; it is raised until the factorisation succeeds.
     """
-    scale = max(np.trace(H) / H.shape[0], 1e-300)
+    diag = np.diag(H).copy()
+    positive = diag > 0
+    floor = diag[positive].min() if positive.any() else 1.0
+    scale = np.sqrt(np.where(positive, diag, floor))
+    unit = H / scale[:, None] / scale[None, :]
+    identity = np.eye(len(H))
     while True:
         try:
-            return np.linalg.cholesky(H + (ridge * scale + 1e-300) * np.eye(len(H)))
+            L = np.linalg.cholesky(unit + ridge * identity)
+            return L * scale[:, None]
         except np.linalg.LinAlgError:
             ridge *= 100.0
 
 
-def _cholesky_factors(X, weights, l2_reg, fit_intercept):
-    n_rows = weights.shape[1]
-    p = X.shape[1] + fit_intercept
-    shared = _proportional_columns(weights)
-    l2_reg = np.broadcast_to(l2_reg, (n_rows,))
-    # H_k = m_k (G + l2_0 D) for every row when the weights are proportional
-    # and the penalties follow the same multiples: one Gram matrix serves all.
-    if shared is not None and np.allclose(
-        l2_reg, l2_reg[0] * shared[1] / shared[1][0], rtol=1e-12, atol=0
-    ):
-        base, multiples = shared
-        columns = base[:, None]
-    else:
-        columns, multiples = weights, np.ones(n_rows)
-    # One Gram per distinct weight column. (Forming them all in one product
-    # of row-wise outer products was measured 2-5x slower than this loop.)
-    grams = [
-        _weighted_gram(X, columns[:, k], fit_intercept) for k in range(columns.shape[1])
-    ]
-    factors = []
-    for k, H in enumerate(grams):
-        if columns.shape[1] == 1:
-            H *= multiples[0]
-        penalty = l2_reg[k]
-        H[np.diag_indices(p)] += penalty_diagonal(X.shape[1], fit_intercept, penalty)
-        factors.append(
-            _robust_cholesky(H, ridge=1e-10 if X.dtype == np.float64 else 1e-6)
-        )
-    factors = np.stack(factors)
-    identical = np.allclose(multiples, multiples[0], rtol=1e-12, atol=0)
-    if columns.shape[1] == 1 and n_rows > 1 and not identical:
-        # Rows differ only by a scalar: their factors are scaled copies.
-        relative = np.sqrt(multiples / multiples[0])
-        factors = factors * relative[:, None, None]
-    return CholeskyPreconditioner(factors)
+def _cholesky_factors(blocks, ridge):
+    """One factor per diagonal block, or one shared factor when the blocks
+    are identical (every row's weights at ``coef = 0``)."""
+    if blocks.shape[0] > 1 and np.allclose(blocks, blocks[0], rtol=1e-12, atol=0):
+        return CholeskyPreconditioner(_robust_cholesky(blocks[0], ridge)[None])
+    return CholeskyPreconditioner(
+        np.stack([_robust_cholesky(H, ridge) for H in blocks])
+    )
 
 
-def _diagonal(X, weights, l2_reg, fit_intercept):
-    first, second, total = _weighted_moments(X, weights)
+def _diagonal(moments, l2_reg, fit_intercept):
+    first, second, total = moments
     total = np.maximum(total, 1e-300)
-    l2_reg = np.broadcast_to(l2_reg, (weights.shape[1],))
     if fit_intercept:
         mean = (first / total).T
         variance = second.T - total[:, None] * mean**2
@@ -345,27 +197,52 @@ def _diagonal(X, weights, l2_reg, fit_intercept):
     return DiagonalPreconditioner(scale, mean, intercept_scale)
 
 
-def build_preconditioner(X, weights, l2_reg, fit_intercept, kind="auto"):
-    """Preconditioner from curvature weights.
+# Relative ridge of the Cholesky factorisation: rounding level of the Gram
+# matrices, which float32 data accumulate in float32 blocks.
+_RIDGE = {np.dtype(np.float64): 1e-10, np.dtype(np.float32): 1e-6}
+
+
+def cholesky_preconditioner(blocks, data_dtype):
+    """:class:`CholeskyPreconditioner` from the Hessian's diagonal blocks
+    (penalty included), shape ``(n_rows, p, p)``."""
+    return _cholesky_factors(blocks, _RIDGE.get(np.dtype(data_dtype), 1e-10))
+
+
+def diagonal_preconditioner(moments, l2_reg, fit_intercept):
+    """:class:`DiagonalPreconditioner` from ``(first, second, total)``
+    weighted feature moments and the penalty of each row."""
+    return _diagonal(moments, np.asarray(l2_reg), fit_intercept)
+
+
+def build_preconditioner(second_order, kind, data_dtype):
+    """Preconditioner from the curvature at a point.
 
     Parameters
     ----------
-    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
-    weights : ndarray of shape (n_samples, n_rows)
-        Curvature weights ``w_ik`` of each sample for each row.
-    l2_reg : float or ndarray of shape (n_rows,)
-        Penalty of each row.
-    fit_intercept : bool
-    kind : {"auto", "cholesky", "diagonal"}, default="auto"
-        "auto" picks Cholesky up to ``MAX_CHOLESKY_FEATURES`` features.
+    second_order : SecondOrder
+        Curvature at the current point (:mod:`sksoftmax._objective`).
+    kind : {"cholesky", "diagonal"}
+        See :func:`choose_kind`.
+    data_dtype : dtype
+        The dtype of the products (sets the Cholesky ridge).
 
     Returns
     -------
     preconditioner : CholeskyPreconditioner or DiagonalPreconditioner
     """
-    if kind == "auto":
-        kind = "cholesky" if X.shape[1] <= MAX_CHOLESKY_FEATURES else "diagonal"
-    weights = np.asarray(weights, dtype=np.float64)
     if kind == "cholesky":
-        return _cholesky_factors(X, weights, l2_reg, fit_intercept)
-    return _diagonal(X, weights, l2_reg, fit_intercept)
+        return cholesky_preconditioner(second_order.diagonal_blocks(), data_dtype)
+    objective = second_order.objective
+    return diagonal_preconditioner(
+        second_order.diagonal_moments(),
+        objective.penalty.l2,
+        objective.loss.fit_intercept,
+    )
+
+
+def choose_kind(precondition, n_coef):
+    """``"cholesky"`` up to ``MAX_CHOLESKY_FEATURES`` coefficients per row,
+    else ``"diagonal"``; ``precondition`` may name one or be True."""
+    if precondition in ("cholesky", "diagonal"):
+        return precondition
+    return "cholesky" if n_coef <= MAX_CHOLESKY_FEATURES else "diagonal"

@@ -1,22 +1,16 @@
 """SoftmaxRegression: multinomial logistic regression for exclusive classes."""
 
 import numpy as np
-from sklearn.base import _fit_context
-from sklearn.utils.validation import validate_data
 
 from ._base import (
-    ACCEPT_SPARSE,
-    FLOAT_DTYPES,
+    EncodedTargets,
     _LinearClassifier,
-    balanced_weights,
-    binary_log_proba,
-    binary_proba,
-    check_sample_weight,
-    class_weight_by_index,
+    check_class_weight,
+    class_sample_weight,
     encode_classes,
 )
 from ._loss import BinaryLoss, MultinomialLoss
-from .special import log_softmax, softmax
+from .special import _binary_log_proba, _binary_proba, log_softmax, softmax
 
 
 class SoftmaxRegression(_LinearClassifier):
@@ -138,56 +132,34 @@ class SoftmaxRegression(_LinearClassifier):
         self.verbose = verbose
         self.precondition = precondition
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model.
+    def _check_target_shape(self, y):
+        shape = getattr(y, "shape", None)
+        if shape is not None and len(shape) == 2 and shape[1] > 1:
+            raise ValueError(
+                f"SoftmaxRegression needs 1-D labels of mutually exclusive "
+                f"classes; y has shape {shape}, an indicator matrix of labels "
+                "that can overlap. Use OneVsRestLogistic for overlapping "
+                "labels, or sksoftmax.to_exclusive to turn an indicator matrix "
+                "whose rows have exactly one label into class labels."
+            )
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data. float32 input is used as float32 (not copied).
-        y : array-like of shape (n_samples,)
-            Class labels, at least two distinct ones.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weights; unit weights when None.
-
-        Returns
-        -------
-        self : SoftmaxRegression
-            The fitted estimator.
-        """
-        X, y = validate_data(
-            self, X, y, accept_sparse=ACCEPT_SPARSE, dtype=FLOAT_DTYPES
-        )
-        sample_weight = check_sample_weight(sample_weight, X)
+    def _encode_targets(self, y, sample_weight):
         classes, y_index = encode_classes(y, sample_weight, type(self).__name__)
         self.classes_ = classes
-        sample_weight = sample_weight * balanced_weights(
-            class_weight_by_index(self.class_weight, classes),
-            y_index,
-            classes.shape[0],
-        )
-        weight_sum = sample_weight.sum()
-        # The solver sees the objective divided by C * sum(weights), as
-        # scikit-learn's lbfgs does, so that tol means the same thing.
-        sample_weight /= weight_sum
-        l2_reg = self._l2_reg(weight_sum)
+        class_weight = check_class_weight(self.class_weight, classes)
+        weights = sample_weight * class_sample_weight(class_weight, y)
         if classes.shape[0] == 2:
-            target = (y_index == 1).astype(np.float64)[:, None]
-            loss = BinaryLoss(X, target, sample_weight, l2_reg, self.fit_intercept)
-        else:
-            loss = MultinomialLoss(
-                X, y_index, sample_weight, classes.shape[0], l2_reg, self.fit_intercept
-            )
-        result = self._solve(loss)
-        coef = result.coef
-        if coef.shape[0] > 1:
-            # Centre the unidentified direction (see Notes).
-            columns = slice(None) if np.isinf(self.C) else slice(X.shape[1], None)
-            coef[:, columns] -= coef[:, columns].mean(axis=0)
-        self._store_coef(coef)
+            # The binomial model, as scikit-learn (see Notes).
+            loss = BinaryLoss(1, self.fit_intercept)
+            return EncodedTargets(loss, (y_index == 1)[:, None], weights)
+        loss = MultinomialLoss(classes.shape[0], self.fit_intercept)
+        return EncodedTargets(loss, y_index, weights)
+
+    def _store_solution(self, result, encoded, n_features):
+        # The solver's projection already centres coef over the classes (the
+        # unidentified direction, see Notes).
+        self._set_coef(result.coef, n_features)
         self.n_iter_ = result.n_iter[:1].astype(np.int32)
-        return self
 
     def decision_function(self, X):
         """Linear scores.
@@ -218,7 +190,7 @@ class SoftmaxRegression(_LinearClassifier):
         """
         scores = self._raw_scores(X)
         if scores.shape[1] == 1:
-            return binary_proba(scores)
+            return _binary_proba(scores)
         return softmax(scores, axis=1)
 
     def predict_log_proba(self, X):
@@ -238,7 +210,7 @@ class SoftmaxRegression(_LinearClassifier):
         """
         scores = self._raw_scores(X)
         if scores.shape[1] == 1:
-            return binary_log_proba(scores)
+            return _binary_log_proba(scores)
         return log_softmax(scores, axis=1)
 
     def predict(self, X):

@@ -1,29 +1,32 @@
-"""One optimiser driver for every objective in :mod:`sksoftmax._loss`.
+"""One optimiser for every objective that keeps the contract of
+:mod:`sksoftmax._objective`.
 
-The driver knows nothing about classes or labels. It sees a loss object with
-``coef_shape``, ``loss_gradient(coef) -> (value, grad)`` and a flag
-``coupled``: when False the objective is a sum of independent terms, one per
-row of ``coef`` (one per output), and convergence is judged row by row.
+The solver knows nothing about classes, labels or ``X``. It runs scipy's
+L-BFGS-B for the bulk of the work and stops when every group's largest
+absolute gradient entry is at most ``tol`` (scikit-learn's lbfgs criterion,
+always measured on the original coefficients; a group is one output row of
+a separable objective, or everything). Its phases are named methods of
+:class:`LBFGSSolver`:
 
-It runs :func:`scipy.optimize.minimize` with ``method="L-BFGS-B"`` and stops
-when every row's largest absolute gradient entry is at most ``tol``, the
-criterion of scikit-learn's lbfgs solver, always measured on the original
-coefficients. Three things make it faster and more exact than plain L-BFGS:
-
-* preconditioning (:mod:`sksoftmax._precondition`): L-BFGS runs in variables
-  whose curvature is close to the identity, rebuilt from the Hessian's
-  diagonal blocks every few dozen iterations (a restart of L-BFGS);
-* mixed precision: with float32 ``X`` the products run in float32; once
-  progress nears float32's rounding floor the objective is evaluated as a
-  difference from a float64 anchor, and only if L-BFGS still stalls are the
-  products switched to float64;
-* Newton refinement: when the problem is small enough for an exact Hessian
-  to be cheap, a few Newton steps drive the gradient to rounding level, so
-  results do not depend on where L-BFGS happened to stop (for example,
-  fitting with integer sample weights equals fitting on repeated rows).
+* :meth:`~LBFGSSolver.setup`: evaluate the starting point;
+* :meth:`~LBFGSSolver.refresh_preconditioner`: a change of variables whose
+  curvature is close to the identity (:mod:`sksoftmax._precondition`), built
+  from the Hessian's diagonal blocks; rebuilt at geometrically growing
+  intervals, since each rebuild restarts L-BFGS and discards its memory;
+* :meth:`~LBFGSSolver.iterate`: one L-BFGS-B run in those variables, on the
+  objective composed with the loss's projection (directions along which the
+  loss is invariant are removed, so the penalty's weak curvature along them
+  never slows L-BFGS down);
+* :meth:`~LBFGSSolver.after_run`: decide what a stop of L-BFGS-B means
+  (converged, limit, stall at float32's rounding floor, or failure);
+* :meth:`~LBFGSSolver.refine`: when an exact Hessian is cheap, a few damped
+  Newton steps drive the gradient to rounding level, so results do not
+  depend on where L-BFGS happened to stop;
+* :meth:`~LBFGSSolver.check_convergence` and :meth:`~LBFGSSolver.result`.
 """
 
 import os
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -33,48 +36,73 @@ import scipy.linalg
 from scipy.optimize import minimize
 from threadpoolctl import ThreadpoolController
 
-from ._precondition import (
-    MAX_CHOLESKY_FEATURES,
-    IdentityPreconditioner,
-    build_preconditioner,
-)
+from ._precondition import IdentityPreconditioner, build_preconditioner, choose_kind
 
-__all__ = ["SolverResult", "minimize_lbfgs"]
+__all__ = ["LBFGSSolver", "SolverResult", "minimize_lbfgs"]
+
+# scipy's L-BFGS-B status codes (OptimizeResult.status).
+LBFGS_CONVERGED = 0  # its own tests: relative decrease below ftol
+LBFGS_LIMIT = 1  # maxiter or maxfun reached (our run length)
+LBFGS_ABNORMAL = 2  # line search failed, typically at rounding level
 
 # Newton refinement is used when one exact Hessian costs at most about this
-# many multiply-adds (a few tens of milliseconds on a laptop core).
-_REFINE_MAX_FLOPS = 1e8
-_REFINE_MAX_PARAMS = 2000
-_REFINE_MAX_STEPS = 8
-# float32 evaluations are re-anchored once an iteration gains less than this
-# fraction of the objective (see _Tracker._anchor_when_progress_is_small).
-ANCHOR_DECREASE = 1e-6
+# many multiply-adds (a few tens of milliseconds on one core) and has at most
+# this many unknowns; it takes at most REFINE_MAX_STEPS steps.
+REFINE_MAX_FLOPS = 1e8
+REFINE_MAX_PARAMS = 2000
+REFINE_MAX_STEPS = 8
+# A Newton step is accepted when the objective grows by at most this much
+# relative rounding slack (near the optimum it changes by rounding-level
+# amounts, so steps are judged by the gradient).
+REFINE_VALUE_SLACK = 1e-13
+# Refinement stops once the gradient is at this relative rounding level.
+REFINE_GRADIENT_FLOOR = 1e-14
+
+# L-BFGS-B's memory and line search: scipy's defaults, except a longer line
+# search, which rarely matters but rescues badly scaled starts.
+LBFGS_MAX_LINE_SEARCH = 50
+# Relative-decrease stop at rounding level, as scikit-learn's lbfgs.
+LBFGS_FTOL = 64 * np.finfo(float).eps
+
+# First preconditioner rebuild after about p / 2 iterations: a rebuild of
+# per-row Cholesky factors costs about p / 2 evaluations (K n p^2 against
+# 2 K n p multiply-adds), so rebuilding that often keeps it at about half
+# the work while the curvature weights still change quickly (raw digits: 465
+# iterations without rebuilds, 91 with). Each later interval is
+# REFRESH_GROWTH times longer: a rebuild restarts L-BFGS and discards its
+# curvature memory, which near a weakly penalised optimum matters more.
+MIN_REFRESH_INTERVAL = 20
+MAX_FIRST_REFRESH_INTERVAL = 200
+DIAGONAL_REFRESH_INTERVAL = 50
+REFRESH_GROWTH = 2
 
 
 @dataclass
 class SolverResult:
-    """Outcome of :func:`minimize_lbfgs`.
+    """Outcome of :class:`LBFGSSolver`.
 
     Attributes
     ----------
     coef : ndarray of shape coef_shape
         The solution.
     n_iter : ndarray of int, shape (n_rows,)
-        Iterations until each row met the tolerance (all rows share the
-        count when the objective is coupled); the total count where a row
-        never met it.
+        Iterations until each row met the tolerance (rows of one group
+        share it); the total count where a row never met it.
     converged : ndarray of bool, shape (n_rows,)
-        Whether each row's largest absolute gradient entry is at most ``tol``.
+        Whether each row's group has its largest absolute gradient entry at
+        most ``tol``.
     grad_max : ndarray of shape (n_rows,)
         That largest absolute gradient entry, per row.
     value : float
-        Objective value at ``coef``.
+        Objective value at ``coef`` (summed over groups).
     message : str
         Why L-BFGS stopped.
     stalled : bool
         L-BFGS stopped because the objective no longer decreased beyond
-        rounding error (scipy status 0), which scikit-learn counts as
-        converged; a row may then be above ``tol`` without a warning.
+        rounding error, which scikit-learn counts as converged.
+    n_evaluations : int
+        Objective evaluations (value and gradient, or value alone) plus
+        Hessian-vector products.
     """
 
     coef: np.ndarray
@@ -84,80 +112,86 @@ class SolverResult:
     value: float
     message: str
     stalled: bool = False
+    n_evaluations: int = 0
 
 
-class _Tracker:
-    """Evaluates the loss in the optimiser's variables and counts iterations.
+class LBFGSSolver:
+    """Preconditioned L-BFGS-B with Newton refinement, in named phases.
 
-    L-BFGS works on ``v``; the loss on ``coef = preconditioner.to_coef(v)``.
-    Convergence is always judged on the gradient with respect to ``coef``.
+    Parameters
+    ----------
+    objective : Objective
+        See :mod:`sksoftmax._objective`; the only thing the solver reads.
+    tol : float
+        Stop when every group's largest absolute gradient entry is <= tol.
+    max_iter : int
+        Maximum number of iterations (L-BFGS and Newton together).
+    verbose : int, default=0
+        Print the objective and gradient at every iteration when positive.
+    precondition : bool or {"auto", "cholesky", "diagonal"}, default=True
+        See :mod:`sksoftmax._precondition`; True means "auto".
+    refine : bool, default=True
+        Finish with Newton steps when the exact Hessian is cheap.
     """
 
-    def __init__(self, loss, tol, verbose):
-        self.loss = loss
-        self.shape = loss.coef_shape
+    def __init__(
+        self, objective, *, tol, max_iter, verbose=0, precondition=True, refine=True
+    ):
+        self.objective = objective
         self.tol = tol
+        self.max_iter = max_iter
         self.verbose = verbose
-        self.n_iter = 0
-        self.first_converged = np.full(self.shape[0], -1)
-        self.preconditioner = IdentityPreconditioner()
-        self.v = None
-        self.previous_value = np.inf
-        self.anchor_value = None
+        self.precondition = precondition
+        self.refine_enabled = refine
+        self.shape = objective.coef_shape
+        self.separable = objective.separable
 
-    def evaluate_coef(self, coef):
-        value, grad = self.loss.loss_gradient(coef)
+    # -- evaluation -----------------------------------------------------------
+
+    def evaluate(self, coef):
+        """Evaluate the objective at ``coef`` and remember it."""
+        values, grad = self.objective.value_gradient(coef)
+        self.n_evaluations += 1
         self.coef = coef
-        self.value = value
+        self.values = values
         self.grad = grad
-        self.grad_max = _row_grad_max(grad, self.loss.coupled)
-        return value, grad
+        self.grad_max = self._group_max(np.abs(grad).max(axis=1))
+        return values, grad
 
-    def __call__(self, v):
-        coef = self.preconditioner.to_coef(v.reshape(self.shape))
-        value, grad = self.evaluate_coef(coef)
-        self.v = v.copy()
-        # A copy: tracker.grad must stay as evaluated whatever scipy does.
-        return value, np.array(self.preconditioner.gradient_to_v(grad)).ravel()
+    def _group_max(self, per_row):
+        """Per-row maxima, each row given its group's maximum."""
+        return per_row if self.separable else np.full_like(per_row, per_row.max())
 
-    def done(self):
-        """Record newly converged rows; True when every row has converged."""
-        ok = self.grad_max <= self.tol
-        self.first_converged[ok & (self.first_converged < 0)] = self.n_iter
-        return bool(ok.all())
+    @property
+    def value(self):
+        return float(self.values.sum())
 
-    def callback(self, intermediate_result):
+    def _function(self, v):
+        """The objective in L-BFGS's variables ``v``."""
+        coef = self.objective.project(
+            self.preconditioner.to_coef(v.reshape(self.shape))
+        )
+        value, grad = self.evaluate(coef)
+        self._v = v.copy()
+        g_v = self.preconditioner.gradient_to_v(self.objective.project(grad))
+        # A copy: self.grad must stay as evaluated whatever scipy does.
+        return float(value.sum()), np.array(g_v, dtype=np.float64).ravel()
+
+    def _callback(self, intermediate_result):
+        # scipy >= 1.11 passes an OptimizeResult (parameter named
+        # intermediate_result), older versions the point itself.
+        v = getattr(intermediate_result, "x", intermediate_result)
         self.n_iter += 1
-        v = intermediate_result.x
-        if self.v is None or not np.array_equal(v, self.v):
-            self(v)
+        if self._v is None or not np.array_equal(v, self._v):
+            self._function(v)
         if self.verbose:
             self.report("L-BFGS")
-        if self.done():
+        if self.check_convergence():
             raise StopIteration
-        if self.loss.low_precision:
-            self._anchor_when_progress_is_small()
-        self.previous_value = self.value
-
-    def _anchor_when_progress_is_small(self):
-        """Re-anchor float32 evaluations before their rounding noise matters.
-
-        Once an iteration gains less than ``ANCHOR_DECREASE`` of the objective,
-        plain float32 noise (about 1e-9 relative) would soon reach the size of
-        the progress; so would an old anchor's noise, which grows with the
-        distance from it. The function changes by about that noise, far below
-        what a line search resolves at this point, so L-BFGS goes on without
-        a restart.
-        """
-        decrease = self.previous_value - self.value
-        if decrease > ANCHOR_DECREASE * abs(self.value):
-            return
-        if self.anchor_value is not None and (
-            self.anchor_value - self.value <= 10 * decrease
-        ):
-            return
-        if self.loss.anchor_at(self.coef):
-            self.anchor_value = self.value
+        self.objective.precision.after_iteration(
+            self.objective, self.coef, self.value, self._previous_value - self.value
+        )
+        self._previous_value = self.value
 
     def report(self, stage):
         print(
@@ -165,27 +199,259 @@ class _Tracker:
             f"objective {self.value:.10e}  max|grad| {self.grad_max.max():.3e}"
         )
 
+    # -- phases ---------------------------------------------------------------
 
-@contextmanager
-def _single_threaded_scipy_blas():
-    """Run scipy's own BLAS on one thread while the solver works.
+    def setup(self, coef0):
+        """Evaluate the starting point; choose the preconditioner."""
+        self.n_iter = 0
+        self.n_evaluations = 0
+        self.first_converged = np.full(self.shape[0], -1)
+        self.preconditioner = IdentityPreconditioner()
+        self._v = None
+        self._previous_value = np.inf
+        self.message = "converged at the starting point"
+        self.stalled = False
+        coef = np.array(coef0, dtype=np.float64).reshape(self.shape)
+        self.evaluate(coef)
+        self.kind = (
+            choose_kind(self.precondition, self.shape[1]) if self.precondition else None
+        )
+        if self.kind is None:
+            self.interval = self.max_iter
+        elif self.kind == "diagonal":
+            self.interval = DIAGONAL_REFRESH_INTERVAL
+        else:
+            self.interval = int(
+                np.clip(
+                    self.shape[1] // 2, MIN_REFRESH_INTERVAL, MAX_FIRST_REFRESH_INTERVAL
+                )
+            )
 
-    Where numpy and scipy each bundle an OpenBLAS (the PyPI wheels do), the
-    two thread pools spin against each other: L-BFGS-B's tiny vector
-    operations (and the small triangular and Cholesky solves of the
-    preconditioner) in scipy's BLAS then slow numpy's matrix products by an
-    order of magnitude on a 2-core machine. numpy's BLAS, which does the
-    heavy products, keeps all its threads.
+    def check_convergence(self):
+        """Record newly converged rows; True when every row has converged."""
+        ok = self.grad_max <= self.tol
+        self.first_converged[ok & (self.first_converged < 0)] = self.n_iter
+        return bool(ok.all())
+
+    def refresh_preconditioner(self):
+        """Rebuild the change of variables from the curvature at the current
+        point; later rebuilds wait longer (see REFRESH_GROWTH)."""
+        if self.kind is None:
+            return
+        second_order = self.objective.second_order(self.coef)
+        self.preconditioner = build_preconditioner(
+            second_order, self.kind, self._data_dtype()
+        )
+
+    def _data_dtype(self):
+        return np.float32 if self.objective.precision.low_precision else np.float64
+
+    def iterate(self, max_iter):
+        """One L-BFGS-B run of at most ``max_iter`` iterations from the
+        current point; returns scipy's status."""
+        v0 = self.preconditioner.from_coef(self.coef)
+        self._v = None
+        try:
+            result = minimize(
+                self._function,
+                np.asarray(v0, dtype=np.float64).ravel(),
+                method="L-BFGS-B",
+                jac=True,
+                callback=self._callback,
+                options={
+                    "maxiter": max_iter,
+                    "maxfun": 20 * max_iter + 100,
+                    "maxls": LBFGS_MAX_LINE_SEARCH,
+                    # Stopping is ours (per group, in the callback):
+                    # L-BFGS-B's gradient test is disabled.
+                    "gtol": 0.0,
+                    "ftol": LBFGS_FTOL,
+                },
+            )
+        except StopIteration:
+            # scipy < 1.11 lets the callback's StopIteration through.
+            self.message = "tolerance met"
+            return LBFGS_CONVERGED
+        if self._v is None or not np.array_equal(result.x, self._v):
+            self._function(result.x)
+        self.message = str(result.message)
+        return result.status
+
+    def after_run(self, status, iterations):
+        """What to do after an L-BFGS-B run: "stop" or "restart"."""
+        if self.check_convergence():
+            return "stop"
+        precision = self.objective.precision
+        if status != LBFGS_LIMIT and precision.low_precision:
+            # float32 products reached their rounding floor: re-anchor while
+            # that still makes progress, else finish in float64.
+            if precision.after_stall(self.objective, self.coef, self.value):
+                self.evaluate(self.coef)
+                return "restart"
+        if status != LBFGS_LIMIT or iterations == 0:
+            # Converged, stalled at rounding level or failed line search: a
+            # restart in new variables would not change that.
+            self.stalled = status == LBFGS_CONVERGED
+            return "stop"
+        return "rebuild"
+
+    def run_lbfgs(self, budget):
+        """L-BFGS-B runs with preconditioner rebuilds, until convergence, a
+        stall or ``budget`` iterations."""
+        rebuild = True
+        while not self.check_convergence() and self.n_iter < budget:
+            if rebuild:
+                self.refresh_preconditioner()
+            start = self.n_iter
+            status = self.iterate(min(self.interval, budget - self.n_iter))
+            action = self.after_run(status, self.n_iter - start)
+            if action == "stop":
+                break
+            rebuild = action == "rebuild"
+            if rebuild:
+                self.interval *= REFRESH_GROWTH
+
+    def refinement_applies(self):
+        n_params, flops = self.objective.hessian_cost()
+        return (
+            self.refine_enabled
+            and n_params <= REFINE_MAX_PARAMS
+            and flops <= REFINE_MAX_FLOPS
+        )
+
+    def refine(self, max_steps):
+        """Damped Newton steps in float64; each group keeps only improvements.
+
+        Near the optimum the objective changes by rounding-level amounts, so
+        a step is judged by the gradient, with the objective only required
+        not to grow beyond rounding.
+        """
+        if max_steps <= 0:
+            return
+        if self.objective.precision.use_full_precision(self.objective):
+            self.evaluate(self.coef)
+        for _ in range(max_steps):
+            coef, values, grad_max = self.coef, self.values, self.grad_max.copy()
+            if not np.all(np.isfinite(grad_max)) or grad_max.max() == 0.0:
+                break
+            direction = self._newton_direction(coef, self.grad)
+            if not np.all(np.isfinite(direction)):
+                break
+            new_coef = self._damped_step(coef, direction, values, grad_max)
+            if new_coef is None:
+                break
+            self.n_iter += 1
+            self.evaluate(new_coef)
+            if self.verbose:
+                self.report("Newton")
+            self.check_convergence()
+            if self.grad_max.max() <= REFINE_GRADIENT_FLOOR * (1.0 + abs(self.value)):
+                break
+
+    def _newton_direction(self, coef, grad):
+        """Solve ``H d = g`` (per row block when the objective is separable)."""
+        H = self.objective.second_order(coef).dense_hessian()
+        grad = self.objective.project(grad)
+        if self.separable:
+            blocks, rhs = H, grad
+        else:
+            blocks, rhs = H[None], grad.reshape(1, -1)
+        steps = np.empty_like(rhs)
+        for k, (Hk, g) in enumerate(zip(blocks, rhs, strict=True)):
+            # A tiny ridge makes the solve well posed along flat directions
+            # (the projected-out ones, or an unpenalised constant feature).
+            jitter = 1e-12 * max(np.trace(Hk) / Hk.shape[0], 1e-300)
+            Hk = Hk + jitter * np.eye(Hk.shape[0])
+            try:
+                steps[k] = scipy.linalg.solve(Hk, g, assume_a="pos", check_finite=False)
+            except (np.linalg.LinAlgError, ValueError):
+                steps[k] = np.linalg.lstsq(Hk, g, rcond=None)[0]
+        return self.objective.project(steps.reshape(coef.shape))
+
+    def _damped_step(self, coef, direction, values, grad_max):
+        """Backtrack each group's Newton step until its gradient shrinks;
+        None when no group improves."""
+        n_groups = values.shape[0]
+        accepted = np.zeros(n_groups, dtype=bool)
+        new_coef = coef.copy()
+        for step in 0.5 ** np.arange(12):
+            trial = coef - step * direction
+            trial_values, trial_grad = self.objective.value_gradient(trial)
+            self.n_evaluations += 1
+            trial_max = np.abs(trial_grad).max(axis=1)
+            if not self.separable:
+                trial_max = np.array([trial_max.max()])
+                group_max = np.array([grad_max.max()])
+            else:
+                group_max = grad_max
+            slack = REFINE_VALUE_SLACK * (np.abs(values) + 1.0)
+            good = (trial_max < group_max) & (trial_values <= values + slack)
+            good &= ~accepted
+            if self.separable:
+                new_coef[good] = trial[good]
+            elif good[0]:
+                new_coef = trial
+            accepted |= good
+            if accepted.all():
+                break
+        return new_coef if accepted.any() else None
+
+    def result(self):
+        converged = self.grad_max <= self.tol
+        n_iter = np.where(self.first_converged >= 0, self.first_converged, self.n_iter)
+        if not self.separable:
+            n_iter[:] = n_iter.max()
+        return SolverResult(
+            coef=np.array(self.coef, dtype=np.float64),
+            n_iter=n_iter,
+            converged=converged,
+            grad_max=self.grad_max.copy(),
+            value=self.value,
+            message=self.message,
+            stalled=self.stalled,
+            n_evaluations=self.n_evaluations,
+        )
+
+    def solve(self, coef0):
+        """Run the phases from ``coef0`` (not modified); returns a
+        :class:`SolverResult`."""
+        with _single_threaded_scipy_blas():
+            self.setup(coef0)
+            refine = self.refinement_applies()
+            # Refinement keeps a reserve of iterations: a tight tol that
+            # L-BFGS alone cannot reach must not leave Newton without a turn.
+            reserve = min(REFINE_MAX_STEPS, self.max_iter // 2) if refine else 0
+            self.run_lbfgs(self.max_iter - reserve)
+            if refine:
+                self.refine(min(REFINE_MAX_STEPS, self.max_iter - self.n_iter))
+            return self.result()
+
+
+def minimize_lbfgs(
+    objective, coef0, *, tol, max_iter, verbose=0, precondition=True, refine=True
+):
+    """Minimise ``objective`` from ``coef0``; see :class:`LBFGSSolver`.
+
+    Returns
+    -------
+    result : SolverResult
     """
-    libraries = _scipy_only_blas()
-    if libraries is None:
-        yield
-        return
-    with libraries.limit(limits=1):
-        yield
+    solver = LBFGSSolver(
+        objective,
+        tol=tol,
+        max_iter=max_iter,
+        verbose=verbose,
+        precondition=precondition,
+        refine=refine,
+    )
+    return solver.solve(coef0)
 
 
-_SCIPY_BLAS = []
+# -- BLAS threads -----------------------------------------------------------------
+
+
+_BLAS_LOCK = threading.Lock()
+_BLAS_STATE = {"controller": None, "probed": False, "users": 0, "limiter": None}
 
 
 def _bundled_with(module, filepath):
@@ -197,8 +463,9 @@ def _bundled_with(module, filepath):
 
 
 def _scipy_only_blas():
-    """Controller of the BLAS libraries scipy loaded besides numpy's, or None."""
-    if not _SCIPY_BLAS:
+    """Controller of the BLAS libraries scipy loaded besides numpy's, or
+    None. Called with ``_BLAS_LOCK`` held."""
+    if not _BLAS_STATE["probed"]:
         controller = ThreadpoolController()
         blas = [lib for lib in controller.lib_controllers if lib.user_api == "blas"]
         scipy_only = [
@@ -208,238 +475,38 @@ def _scipy_only_blas():
             and not _bundled_with(np, lib.filepath)
         ]
         numpy_has_own = any(_bundled_with(np, lib.filepath) for lib in blas)
-        selected = None
         if scipy_only and numpy_has_own:
-            selected = controller.select(filepath=scipy_only)
-        _SCIPY_BLAS.append(selected)
-    return _SCIPY_BLAS[0]
+            _BLAS_STATE["controller"] = controller.select(filepath=scipy_only)
+        _BLAS_STATE["probed"] = True
+    return _BLAS_STATE["controller"]
 
 
-def _row_grad_max(grad, coupled):
-    row_max = np.abs(grad).max(axis=1)
-    if coupled:
-        row_max[:] = row_max.max()
-    return row_max
+@contextmanager
+def _single_threaded_scipy_blas():
+    """Run scipy's own BLAS on one thread while any fit is running.
 
+    Where numpy and scipy each bundle an OpenBLAS (the PyPI wheels do), the
+    two thread pools spin against each other: L-BFGS-B's tiny vector
+    operations in scipy's BLAS then slow numpy's matrix products by an order
+    of magnitude on a 2-core machine. numpy's BLAS, which does the heavy
+    products, keeps all its threads.
 
-def _refinement_cost(loss):
-    """(number of parameters in one Newton system, multiply-adds per Hessian)."""
-    n_samples = loss.X.shape[0]
-    n_rows, p = loss.coef_shape
-    if loss.coupled:
-        n_params = n_rows * p
-        return n_params, n_samples * n_params * n_params / 2
-    return p, n_samples * n_rows * p * p
-
-
-def _newton_directions(loss, coef, grad):
-    """Solve ``H d = g`` (per row block when the objective is separable)."""
-    if loss.coupled:
-        H = loss.hessian(coef)
-        blocks, rhs = H[None], grad.reshape(1, -1)
-    else:
-        blocks, rhs = loss.hessian_blocks(coef), grad
-    steps = np.empty_like(rhs)
-    for k, (H, g) in enumerate(zip(blocks, rhs, strict=True)):
-        # A tiny ridge makes the solve well posed along flat directions
-        # (e.g. shifting every class's intercept by the same amount).
-        jitter = 1e-12 * max(np.trace(H) / H.shape[0], 1e-300)
-        H = H + jitter * np.eye(H.shape[0])
-        try:
-            steps[k] = scipy.linalg.solve(H, g, assume_a="pos", check_finite=False)
-        except (np.linalg.LinAlgError, ValueError):
-            steps[k] = np.linalg.lstsq(H, g, rcond=None)[0]
-    return steps.reshape(coef.shape)
-
-
-def _row_values(loss, coef):
-    if loss.coupled:
-        return np.full(coef.shape[0], loss.loss(coef))
-    return loss.loss_per_output(coef)
-
-
-def _refine(loss, tracker, coef, max_steps):
-    """Damped Newton steps from ``coef``; each row keeps only improvements.
-
-    ``tracker`` holds the evaluation at ``coef`` on entry and after each step.
+    The limit is process-wide, so it is reference-counted: the first fit to
+    start sets it, the last one to finish restores the original, and
+    concurrent fits in several threads never leave it changed.
     """
-    for _ in range(max_steps):
-        grad, gmax = tracker.grad, tracker.grad_max.copy()
-        if not np.all(np.isfinite(gmax)) or gmax.max() == 0.0:
-            break
-        fvals = _row_values(loss, coef)
-        direction = _newton_directions(loss, coef, grad)
-        if not np.all(np.isfinite(direction)):
-            break
-        accepted = np.zeros(coef.shape[0], dtype=bool)
-        new_coef = coef.copy()
-        for step in 0.5 ** np.arange(12):
-            trial = np.where(accepted[:, None], new_coef, coef - step * direction)
-            _, trial_grad = loss.loss_gradient(trial)
-            trial_gmax = _row_grad_max(trial_grad, loss.coupled)
-            trial_f = _row_values(loss, trial)
-            # Near the optimum the objective changes by rounding-level amounts,
-            # so a step is judged by the gradient, with the objective only
-            # required not to grow beyond rounding.
-            slack = 1e-13 * (np.abs(fvals) + 1.0)
-            good = (trial_gmax < gmax) & (trial_f <= fvals + slack) & ~accepted
-            new_coef[good] = trial[good]
-            accepted |= good
-            if accepted.all():
-                break
-        if not accepted.any():
-            break
-        coef = new_coef
-        tracker.n_iter += 1
-        tracker.evaluate_coef(coef)
-        if tracker.verbose:
-            tracker.report("Newton")
-        tracker.done()
-        if tracker.grad_max.max() <= 1e-14 * (1.0 + abs(tracker.value)):
-            break
-    return coef
-
-
-def _refresh_interval(loss, kind):
-    """L-BFGS iterations between preconditioner rebuilds.
-
-    A rebuild of per-row Cholesky factors costs about ``p / 2`` iterations
-    (``K n p^2`` against ``2 K n p`` multiply-adds); rebuilding every ``p / 2``
-    iterations keeps it at about half the work while the Hessian's weights
-    still change (measured on raw digits: 465 iterations without rebuilds,
-    91 with a rebuild every 20).
-    """
-    p = loss.coef_shape[1]
-    if kind == "diagonal" or p > MAX_CHOLESKY_FEATURES:
-        return 50
-    return int(np.clip(p // 2, 20, 200))
-
-
-def _lbfgs_run(tracker, v0, max_iter):
-    """One L-BFGS-B run from ``v0``; returns scipy's status and message."""
-    result = minimize(
-        tracker,
-        v0.ravel(),
-        method="L-BFGS-B",
-        jac=True,
-        callback=tracker.callback,
-        options={
-            "maxiter": max_iter,
-            "maxfun": 20 * max_iter + 100,
-            "maxls": 50,
-            # Stopping is ours (per row, in the callback): L-BFGS-B's
-            # gradient test is disabled.
-            "gtol": 0.0,
-            # Relative-decrease stop at rounding level, as scikit-learn.
-            "ftol": 64 * np.finfo(float).eps,
-        },
-    )
-    if not np.array_equal(result.x, tracker.v):
-        tracker(result.x)
-    return result.status, str(result.message)
-
-
-def minimize_lbfgs(
-    loss, coef0, *, tol, max_iter, verbose=0, precondition=True, refine=True
-):
-    """Minimise ``loss`` from ``coef0`` with (preconditioned) L-BFGS-B.
-
-    Parameters
-    ----------
-    loss : object
-        A loss from :mod:`sksoftmax._loss`.
-    coef0 : ndarray of shape loss.coef_shape
-        Starting point (not modified).
-    tol : float
-        Stop when every row's largest absolute gradient entry is <= tol.
-    max_iter : int
-        Maximum number of iterations (L-BFGS and Newton together).
-    verbose : int, default=0
-        Print the objective and gradient at every iteration when positive.
-    precondition : bool or {"auto", "cholesky", "diagonal"}, default=True
-        Optimise in variables whose curvature is close to the identity (see
-        :mod:`sksoftmax._precondition`), rebuilt from the Hessian's diagonal
-        blocks every few dozen iterations; True means "auto".
-    refine : bool, default=True
-        Finish with Newton steps when the exact Hessian is cheap.
-
-    Returns
-    -------
-    result : SolverResult
-    """
-    with _single_threaded_scipy_blas():
-        return _minimize(loss, coef0, tol, max_iter, verbose, precondition, refine)
-
-
-def _minimize(loss, coef0, tol, max_iter, verbose, precondition, refine):
-    tracker = _Tracker(loss, tol, verbose)
-    coef = np.array(coef0, dtype=np.float64).reshape(loss.coef_shape)
-    tracker.evaluate_coef(coef)
-    message = "converged at the starting point"
-    stalled = False
-    kind = "auto" if precondition is True else precondition
-    interval = _refresh_interval(loss, kind) if precondition else max_iter
-    rebuild = bool(precondition)
-    anchored_at = -1
-    while not tracker.done() and tracker.n_iter < max_iter:
-        if rebuild:
-            tracker.preconditioner = build_preconditioner(
-                loss.X,
-                loss.curvature_weights(coef),
-                loss.l2_reg,
-                loss.fit_intercept,
-                kind=kind,
-            )
-        v0 = tracker.preconditioner.from_coef(coef)
-        start = tracker.n_iter
-        status, message = _lbfgs_run(
-            tracker, v0, min(interval, max_iter - tracker.n_iter)
-        )
-        coef = tracker.coef
-        if tracker.done():
-            break
-        if status != 1 and loss.low_precision:
-            # float32 products reached their rounding floor. Re-anchor the
-            # difference evaluation while that still makes progress, then
-            # finish in float64.
-            progressed = tracker.n_iter > anchored_at
-            if progressed and loss.anchor_at(coef):
-                tracker.anchor_value = tracker.value
-            else:
-                loss.use_full_precision()
-            anchored_at = tracker.n_iter
-            tracker.evaluate_coef(coef)
-            rebuild = False
-            continue
-        if status != 1 or tracker.n_iter == start:
-            # Converged, stalled at rounding level or failed line search:
-            # a restart in new variables would not change that.
-            stalled = status == 0
-            break
-        rebuild = bool(precondition)
-    n_params, flops = _refinement_cost(loss)
-    budget = max_iter - tracker.n_iter
-    if (
-        refine
-        and budget > 0
-        and n_params <= _REFINE_MAX_PARAMS
-        and flops <= _REFINE_MAX_FLOPS
-    ):
-        if loss.use_full_precision():
-            tracker.evaluate_coef(coef)
-        coef = _refine(loss, tracker, coef, min(budget, _REFINE_MAX_STEPS))
-    converged = tracker.grad_max <= tol
-    n_iter = np.where(
-        tracker.first_converged >= 0, tracker.first_converged, tracker.n_iter
-    )
-    if loss.coupled:
-        n_iter[:] = n_iter.max()
-    return SolverResult(
-        coef=np.array(coef, dtype=np.float64),
-        n_iter=n_iter,
-        converged=converged,
-        grad_max=tracker.grad_max.copy(),
-        value=tracker.value,
-        message=message,
-        stalled=stalled,
-    )
+    with _BLAS_LOCK:
+        libraries = _scipy_only_blas()
+        if libraries is not None:
+            if _BLAS_STATE["users"] == 0:
+                _BLAS_STATE["limiter"] = libraries.limit(limits=1)
+            _BLAS_STATE["users"] += 1
+    try:
+        yield
+    finally:
+        if libraries is not None:
+            with _BLAS_LOCK:
+                _BLAS_STATE["users"] -= 1
+                if _BLAS_STATE["users"] == 0:
+                    _BLAS_STATE["limiter"].restore_original_limits()
+                    _BLAS_STATE["limiter"] = None

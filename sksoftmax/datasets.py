@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 from scipy.special import expit, logit
-from sklearn.utils import Bunch, check_random_state
+from sklearn.utils import Bunch, check_random_state, check_scalar
 
 __all__ = [
     "make_music_genres",
@@ -341,49 +340,146 @@ _ATTRIBUTE_SIGNATURES = (
 _ATTRIBUTE_SPREAD = 1.0
 
 
-# -- validation and shared machinery -------------------------------------------
+# -- the four data sets, as data -------------------------------------------------
 
 
-def _check_n_samples(n_samples):
-    if isinstance(n_samples, bool) or not isinstance(n_samples, Integral):
-        raise TypeError(
-            f"n_samples must be an integer; got {n_samples!r} of type "
-            f"{type(n_samples).__name__}."
-        )
-    if n_samples <= 0:
-        raise ValueError(f"n_samples must be positive; got {n_samples}.")
-    return int(n_samples)
+@dataclass(frozen=True)
+class _Domain:
+    """What the samples are: songs or photos, with their factors and features."""
+
+    item: str  # one sample, singular: "song"
+    factors: tuple
+    features: tuple
+    feature_noun: str  # what the features are, plural: "audio descriptors"
+    factor_count: str  # len(factors) in words, capitalised: "Six"
 
 
-def _check_bool(value, name):
-    if not isinstance(value, bool | np.bool_):
-        raise TypeError(f"{name} must be True or False; got {value!r}.")
-    return bool(value)
+@dataclass(frozen=True)
+class _Spec:
+    """One generator: its labels and how they move the domain's factors.
+
+    For exclusive labels (``kind="exclusive"``), ``weights`` are the shares of
+    the classes and ``label_rows`` the mean of the factors per class; an
+    ``other_spread`` allows an extra "other" class centred at zero. For
+    overlapping labels, ``weights`` are the independent rates of the labels
+    and ``label_rows`` their signatures. ``model_text`` is the latent-model
+    paragraph of ``DESCR`` for an exclusive set, formatted with ``shares``,
+    ``spread``, ``other_fraction`` and ``other_spread``.
+    """
+
+    function: str
+    title: str
+    kind: str  # "exclusive" or "overlapping"
+    domain: _Domain
+    labels: tuple
+    weights: tuple
+    label_rows: tuple
+    spread: float
+    label_noun: str  # the labels in DESCR's first paragraph: "classes", "tags"
+    caption: str
+    target_label: str | None = None  # name of a 1-D target's Series
+    model_text: str = ""
+    other_spread: float | None = None
 
 
-def _check_fraction(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number; got {value!r}.")
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1); got {value}.")
-    return float(value)
+_MUSIC = _Domain("song", _MUSIC_FACTORS, _MUSIC_FEATURES, "audio descriptors", "Six")
+_SCENE = _Domain("photo", _SCENE_FACTORS, _SCENE_FEATURES, "image statistics", "Seven")
+
+_GENRES_SPEC = _Spec(
+    function="make_music_genres",
+    title="Music genres (synthetic, mutually exclusive)",
+    kind="exclusive",
+    domain=_MUSIC,
+    labels=_GENRES,
+    weights=_GENRE_SHARES,
+    label_rows=_GENRE_MEANS,
+    spread=_GENRE_SPREAD,
+    label_noun="classes",
+    caption="Mean of the factors per class:",
+    target_label="genre",
+    model_text=(
+        "A share {other_fraction:g} of the songs is 'other' (none of the four "
+        "genres); the rest have one genre each, with exact counts in the shares "
+        "{shares}. Six hidden factors per song: z ~ N(mean of its genre, "
+        "{spread:g}^2 I), and for 'other' songs z ~ N(0, {other_spread:g}^2 I), "
+        "a diffuse cloud that overlaps every genre."
+    ),
+    other_spread=_OTHER_SPREAD,
+)
+_TAGS_SPEC = _Spec(
+    function="make_music_tags",
+    title="Music tags (synthetic, overlapping)",
+    kind="overlapping",
+    domain=_MUSIC,
+    labels=_TAGS,
+    weights=_TAG_RATES,
+    label_rows=_TAG_SIGNATURES,
+    spread=_TAG_SPREAD,
+    label_noun="tags",
+    caption="Signature d_k of each tag:",
+)
+_SCENES_SPEC = _Spec(
+    function="make_scenes",
+    title="Scenes (synthetic, mutually exclusive)",
+    kind="exclusive",
+    domain=_SCENE,
+    labels=_SCENES,
+    weights=_SCENE_SHARES,
+    label_rows=_SCENE_MEANS,
+    spread=_SCENE_SPREAD,
+    label_noun="scene types",
+    caption="Mean of the factors per scene:",
+    target_label="scene",
+    model_text=(
+        "One scene per photo, with exact counts in the shares {shares}. Seven "
+        "hidden factors per photo: z ~ N(mean of its scene, {spread:g}^2 I)."
+    ),
+)
+_ATTRIBUTES_SPEC = _Spec(
+    function="make_scene_attributes",
+    title="Scene attributes (synthetic, overlapping)",
+    kind="overlapping",
+    domain=_SCENE,
+    labels=_ATTRIBUTES,
+    weights=_ATTRIBUTE_RATES,
+    label_rows=_ATTRIBUTE_SIGNATURES,
+    spread=_ATTRIBUTE_SPREAD,
+    label_noun="attributes",
+    caption="Signature d_k of each attribute:",
+)
 
 
-def _check_random_state(random_state):
+# -- validation ------------------------------------------------------------------
+
+
+def _check_number(value, name, target_type, **bounds):
+    """:func:`sklearn.utils.check_scalar`, refusing booleans and NaN as well.
+
+    ``check_scalar`` takes ``True`` for the integer 1 and lets NaN through any
+    range (every comparison with NaN is false); ``n_samples=True`` or
+    ``other_fraction=nan`` are mistakes, so they get an error here.
+    """
+    if isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be a number, not a boolean; got {value!r}.")
+    check_scalar(value, name, target_type, **bounds)
+    if value != value:
+        raise ValueError(f"{name} must be a number; got {value!r}.")
+    return value
+
+
+def _check_arguments(n_samples, random_state, as_frame, return_X_y):
+    """Validate the arguments every generator shares."""
+    n_samples = int(_check_number(n_samples, "n_samples", Integral, min_val=1))
+    for name, flag in [("as_frame", as_frame), ("return_X_y", return_X_y)]:
+        check_scalar(flag, name, (bool, np.bool_))
     try:
-        return check_random_state(random_state)
+        rng = check_random_state(random_state)
     except ValueError as exc:
         raise ValueError(f"random_state: {exc}") from exc
+    return n_samples, rng, bool(as_frame), bool(return_X_y)
 
 
-def _check_common(n_samples, random_state, as_frame, return_X_y):
-    """Validate the arguments every generator shares."""
-    return (
-        _check_n_samples(n_samples),
-        _check_random_state(random_state),
-        _check_bool(as_frame, "as_frame"),
-        _check_bool(return_X_y, "return_X_y"),
-    )
+# -- the generator ---------------------------------------------------------------
 
 
 def _exact_counts(n_samples, shares):
@@ -395,19 +491,12 @@ def _exact_counts(n_samples, shares):
     return counts
 
 
-def _shuffled_classes(n_samples, shares, rng):
-    """Class codes with exact counts per class, in random order."""
-    counts = _exact_counts(n_samples, shares)
-    return rng.permutation(np.repeat(np.arange(len(shares)), counts))
-
-
-def _loading_matrix(features, factors):
-    return np.array([[f.loadings.get(name, 0.0) for name in factors] for f in features])
-
-
-def _observe(z, features, factors, rng):
+def _observe(z, domain, rng):
     """Map latent factors ``z`` (n_samples, n_factors) to the named features."""
-    loadings = _loading_matrix(features, factors)
+    features = domain.features
+    loadings = np.array(
+        [[f.loadings.get(name, 0.0) for name in domain.factors] for f in features]
+    )
     noise = np.array([f.noise for f in features])
     s = z @ loadings.T + noise * rng.standard_normal((z.shape[0], len(features)))
     X = np.empty_like(s)
@@ -421,61 +510,38 @@ def _observe(z, features, factors, rng):
     return X
 
 
-def _package(
-    X, target, *, features, target_names, target_label, descr, as_frame, return_X_y
-):
-    """Return the arrays as scikit-learn's loaders do.
-
-    ``target_label`` names the Series of a 1-D target when ``as_frame``.
-    """
-    feature_names = [f.name for f in features]
-    frame = None
-    if as_frame:
-        X = pd.DataFrame(X, columns=feature_names)
-        if target.ndim == 1:
-            target = pd.Series(target, name=target_label)
-        else:
-            target = pd.DataFrame(target, columns=list(target_names))
-        frame = pd.concat([X, target], axis=1)
-    if return_X_y:
-        return X, target
-    return Bunch(
-        data=X,
-        target=target,
-        frame=frame,
-        feature_names=feature_names,
-        target_names=np.asarray(target_names),
-        DESCR=descr,
-    )
+def _exclusive_classes(spec, other_fraction):
+    """Names, shares, factor means and spreads of the classes, "other" last."""
+    names = list(spec.labels)
+    shares = [(1 - other_fraction) * share for share in spec.weights]
+    means = [list(row) for row in spec.label_rows]
+    spreads = [spec.spread] * len(names)
+    if other_fraction > 0:
+        names.append("other")
+        shares.append(other_fraction)
+        means.append([0.0] * len(spec.domain.factors))
+        spreads.append(spec.other_spread)
+    return names, shares, means, spreads
 
 
-def _describe_model(title, paragraphs, caption, labels, label_rows, features, factors):
-    """The ``DESCR`` text: the latent model, its parameters and the features.
-
-    ``paragraphs`` describe the data and the model; ``caption`` introduces the
-    table of ``label_rows`` (one row of factor values per label).
-    """
-    lines = [title, "=" * len(title), ""]
-    for paragraph in paragraphs:
-        lines += [textwrap.fill(paragraph, width=79), ""]
-    lines.append(textwrap.fill(caption, width=79))
-    width = max(len(name) for name in labels) + 2
-    lines += ["", " " * width + "".join(f"{name:>14}" for name in factors)]
-    for name, row in zip(labels, label_rows, strict=True):
-        lines.append(f"{name:<{width}}" + "".join(f"{v:>14.2f}" for v in row))
-    lines += ["", "Features", "-" * 8, "", textwrap.fill(_FEATURE_MODEL, width=79)]
-    lines += [
-        "",
-        f"{'feature':<24}{'transform':<10}{'centre':>8}{'spread':>8}{'noise':>7}"
-        "  loadings",
-    ]
-    for f in features:
-        loads = ", ".join(f"{k} {v:+.1f}" for k, v in f.loadings.items())
-        lines.append(
-            f"{f.name:<24}{f.transform:<10}{f.centre:>8g}{f.spread:>8g}"
-            f"{f.noise:>7g}  {loads}"
-        )
-    return "\n".join(lines) + "\n"
+def _sample(spec, n_samples, rng, other_fraction):
+    """Features, target, label names and label rows (for ``DESCR``)."""
+    n_factors = len(spec.domain.factors)
+    if spec.kind == "exclusive":
+        # Classes with exact counts in random order; then the factors
+        # N(mean of the class, spread^2 I).
+        names, shares, means, spreads = _exclusive_classes(spec, other_fraction)
+        counts = _exact_counts(n_samples, shares)
+        y = rng.permutation(np.repeat(np.arange(len(shares)), counts))
+        noise = rng.standard_normal((n_samples, n_factors))
+        z = np.asarray(means, dtype=float)[y] + np.asarray(spreads)[y, None] * noise
+        return _observe(z, spec.domain, rng), y.astype(np.int64), names, means
+    # Independent labels; each present label adds its signature to the factors.
+    draws = rng.random_sample((n_samples, len(spec.weights)))
+    Y = (draws < np.asarray(spec.weights)).astype(np.int64)
+    z = spec.spread * rng.standard_normal((n_samples, n_factors))
+    z += Y @ np.asarray(spec.label_rows, dtype=float)
+    return _observe(z, spec.domain, rng), Y, list(spec.labels), spec.label_rows
 
 
 _FEATURE_MODEL = (
@@ -487,38 +553,111 @@ _FEATURE_MODEL = (
 )
 
 
-def _exclusive_sample(n_samples, shares, means, spreads, factors, features, rng):
-    """Classes with exact shares; factors ``N(mean of the class, spread^2 I)``.
-
-    ``means`` has one row and ``spreads`` one entry per class.
-    """
-    y = _shuffled_classes(n_samples, shares, rng)
-    noise = rng.standard_normal((n_samples, len(factors)))
-    z = np.asarray(means, dtype=float)[y] + np.asarray(spreads)[y, None] * noise
-    return _observe(z, features, factors, rng), y.astype(np.int64)
-
-
-def _overlapping_sample(n_samples, rates, signatures, spread, factors, features, rng):
-    """Independent labels; each present label adds its signature to the factors."""
-    Y = (rng.random_sample((n_samples, len(rates))) < np.asarray(rates)).astype(
-        np.int64
+def _paragraphs(spec, n_samples, names, other_fraction):
+    """The two paragraphs of ``DESCR`` that describe the data and the model."""
+    domain, noun = spec.domain, spec.label_noun
+    items = f"{n_samples} {domain.item}s, {len(domain.features)} {domain.feature_noun}"
+    pairs = ", ".join(
+        f"{label} {weight:g}"
+        for label, weight in zip(spec.labels, spec.weights, strict=True)
     )
-    z = spread * rng.standard_normal((n_samples, len(factors)))
-    z += Y @ np.asarray(signatures, dtype=float)
-    return _observe(z, features, factors, rng), Y
+    if spec.kind == "exclusive":
+        data = (
+            f"{items} and one of {len(names)} mutually exclusive {noun} per "
+            f"{domain.item}: {', '.join(names)}."
+        )
+        model = spec.model_text.format(
+            shares=pairs,
+            spread=spec.spread,
+            other_fraction=other_fraction,
+            other_spread=spec.other_spread,
+        )
+    else:
+        label = noun[:-1]
+        data = (
+            f"{items} and a 0/1 indicator for each of {len(names)} {noun} that "
+            f"may overlap: {', '.join(names)}."
+        )
+        model = (
+            f"Each {label} is present independently of the others, with "
+            f"probability {pairs}. {domain.factor_count} hidden factors per "
+            f"{domain.item}: z = e + sum_k Y_k d_k with e ~ N(0, {spec.spread:g}^2 "
+            f"I), where Y_k is 1 if the {domain.item} has {label} k: each {label} "
+            f"present adds its own signature d_k, whatever the other {noun} are."
+        )
+    return [
+        f"{data} Generated by sksoftmax.datasets.{spec.function}.",
+        f"Latent model. {model}",
+    ]
+
+
+def _describe(spec, paragraphs, names, label_rows):
+    """The ``DESCR`` text: the latent model, its parameters and the features."""
+    lines = [spec.title, "=" * len(spec.title), ""]
+    for paragraph in paragraphs:
+        lines += [textwrap.fill(paragraph, width=79), ""]
+    lines.append(textwrap.fill(spec.caption, width=79))
+    factors = spec.domain.factors
+    width = max(len(name) for name in names) + 2
+    lines += ["", " " * width + "".join(f"{name:>14}" for name in factors)]
+    for name, row in zip(names, label_rows, strict=True):
+        lines.append(f"{name:<{width}}" + "".join(f"{v:>14.2f}" for v in row))
+    lines += ["", "Features", "-" * 8, "", textwrap.fill(_FEATURE_MODEL, width=79)]
+    lines += [
+        "",
+        f"{'feature':<24}{'transform':<10}{'centre':>8}{'spread':>8}{'noise':>7}"
+        "  loadings",
+    ]
+    for f in spec.domain.features:
+        loads = ", ".join(f"{k} {v:+.1f}" for k, v in f.loadings.items())
+        lines.append(
+            f"{f.name:<24}{f.transform:<10}{f.centre:>8g}{f.spread:>8g}"
+            f"{f.noise:>7g}  {loads}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _generate(spec, n_samples, random_state, as_frame, return_X_y, other_fraction=0.0):
+    """Draw a data set of ``spec`` and return it as scikit-learn's loaders do."""
+    n_samples, rng, as_frame, return_X_y = _check_arguments(
+        n_samples, random_state, as_frame, return_X_y
+    )
+    X, target, names, label_rows = _sample(spec, n_samples, rng, other_fraction)
+    feature_names = [f.name for f in spec.domain.features]
+    frame = None
+    if as_frame:
+        import pandas as pd  # only here: importing sksoftmax must stay cheap
+
+        X = pd.DataFrame(X, columns=feature_names)
+        if target.ndim == 1:
+            target = pd.Series(target, name=spec.target_label)
+        else:
+            target = pd.DataFrame(target, columns=names)
+        frame = pd.concat([X, target], axis=1)
+    if return_X_y:
+        return X, target
+    paragraphs = _paragraphs(spec, n_samples, names, other_fraction)
+    return Bunch(
+        data=X,
+        target=target,
+        frame=frame,
+        feature_names=feature_names,
+        target_names=np.asarray(names),
+        DESCR=_describe(spec, paragraphs, names, label_rows),
+    )
 
 
 # -- public generators ---------------------------------------------------------
 
 
 def make_music_genres(
-    n_samples=1000,
+    n_samples: int = 1000,
     *,
-    other_fraction=0.15,
-    random_state=None,
-    as_frame=False,
-    return_X_y=False,
-):
+    other_fraction: float = 0.15,
+    random_state: int | np.random.RandomState | None = None,
+    as_frame: bool = False,
+    return_X_y: bool = False,
+) -> Bunch | tuple:
     """Generate songs with exactly one genre each (mutually exclusive labels).
 
     Each song is classical, country, rock or jazz, or, for a share
@@ -587,62 +726,31 @@ def make_music_genres(
     >>> sorted(set(y.tolist()))
     [0, 1, 2, 3]
     """
-    n_samples, rng, as_frame, return_X_y = _check_common(
-        n_samples, random_state, as_frame, return_X_y
+    other_fraction = _check_number(
+        other_fraction,
+        "other_fraction",
+        Real,
+        min_val=0,
+        max_val=1,
+        include_boundaries="left",
     )
-    other_fraction = _check_fraction(other_fraction, "other_fraction")
-
-    names = list(_GENRES)
-    shares = [(1 - other_fraction) * share for share in _GENRE_SHARES]
-    means = [list(row) for row in _GENRE_MEANS]
-    spreads = [_GENRE_SPREAD] * len(_GENRES)
-    if other_fraction > 0:
-        names.append("other")
-        shares.append(other_fraction)
-        means.append([0.0] * len(_MUSIC_FACTORS))
-        spreads.append(_OTHER_SPREAD)
-    X, y = _exclusive_sample(
-        n_samples, shares, means, spreads, _MUSIC_FACTORS, _MUSIC_FEATURES, rng
-    )
-
-    shares_text = ", ".join(
-        f"{g} {r:g}" for g, r in zip(_GENRES, _GENRE_SHARES, strict=True)
-    )
-    descr = _describe_model(
-        "Music genres (synthetic, mutually exclusive)",
-        [
-            f"{n_samples} songs, {len(_MUSIC_FEATURES)} audio descriptors and one "
-            f"of {len(names)} mutually exclusive classes per song: "
-            f"{', '.join(names)}. Generated by "
-            "sksoftmax.datasets.make_music_genres.",
-            f"Latent model. A share {other_fraction:g} of the songs is 'other' "
-            "(none of the four genres); the rest have one genre each, with exact "
-            f"counts in the shares {shares_text}. Six hidden factors per song: "
-            f"z ~ N(mean of its genre, {_GENRE_SPREAD:g}^2 I), and for 'other' "
-            f"songs z ~ N(0, {_OTHER_SPREAD:g}^2 I), a diffuse cloud that "
-            "overlaps every genre.",
-        ],
-        "Mean of the factors per class:",
-        names,
-        means,
-        _MUSIC_FEATURES,
-        _MUSIC_FACTORS,
-    )
-    return _package(
-        X,
-        y,
-        features=_MUSIC_FEATURES,
-        target_names=names,
-        target_label="genre",
-        descr=descr,
-        as_frame=as_frame,
-        return_X_y=return_X_y,
+    return _generate(
+        _GENRES_SPEC,
+        n_samples,
+        random_state,
+        as_frame,
+        return_X_y,
+        float(other_fraction),
     )
 
 
 def make_music_tags(
-    n_samples=1000, *, random_state=None, as_frame=False, return_X_y=False
-):
+    n_samples: int = 1000,
+    *,
+    random_state: int | np.random.RandomState | None = None,
+    as_frame: bool = False,
+    return_X_y: bool = False,
+) -> Bunch | tuple:
     """Generate songs with overlapping tags vocal, dance, soundtrack and pop.
 
     A song carries any subset of the four tags: about 40% carry two or more
@@ -699,50 +807,16 @@ def make_music_tags(
     >>> bool((songs.target.sum(axis=1) >= 2).any())
     True
     """
-    n_samples, rng, as_frame, return_X_y = _check_common(
-        n_samples, random_state, as_frame, return_X_y
-    )
-    X, Y = _overlapping_sample(
-        n_samples,
-        _TAG_RATES,
-        _TAG_SIGNATURES,
-        _TAG_SPREAD,
-        _MUSIC_FACTORS,
-        _MUSIC_FEATURES,
-        rng,
-    )
-    rates = ", ".join(f"{t} {r:g}" for t, r in zip(_TAGS, _TAG_RATES, strict=True))
-    descr = _describe_model(
-        "Music tags (synthetic, overlapping)",
-        [
-            f"{n_samples} songs, {len(_MUSIC_FEATURES)} audio descriptors and a "
-            f"0/1 indicator for each of {len(_TAGS)} tags that may overlap: "
-            f"{', '.join(_TAGS)}. Generated by sksoftmax.datasets.make_music_tags.",
-            "Latent model. Each tag is present independently of the others, "
-            f"with probability {rates}. Six hidden factors per song: "
-            f"z = e + sum_k Y_k d_k with e ~ N(0, {_TAG_SPREAD:g}^2 I), where "
-            "Y_k is 1 if the song has tag k: each tag present adds its own "
-            "signature d_k, whatever the other tags are.",
-        ],
-        "Signature d_k of each tag:",
-        _TAGS,
-        _TAG_SIGNATURES,
-        _MUSIC_FEATURES,
-        _MUSIC_FACTORS,
-    )
-    return _package(
-        X,
-        Y,
-        features=_MUSIC_FEATURES,
-        target_names=_TAGS,
-        target_label=None,
-        descr=descr,
-        as_frame=as_frame,
-        return_X_y=return_X_y,
-    )
+    return _generate(_TAGS_SPEC, n_samples, random_state, as_frame, return_X_y)
 
 
-def make_scenes(n_samples=1000, *, random_state=None, as_frame=False, return_X_y=False):
+def make_scenes(
+    n_samples: int = 1000,
+    *,
+    random_state: int | np.random.RandomState | None = None,
+    as_frame: bool = False,
+    return_X_y: bool = False,
+) -> Bunch | tuple:
     """Generate photos with exactly one scene type each (mutually exclusive).
 
     Each photo is indoor, outdoor_urban or outdoor_wilderness. The features
@@ -798,52 +872,16 @@ def make_scenes(n_samples=1000, *, random_state=None, as_frame=False, return_X_y
     >>> photos.frame.columns[-1]
     'scene'
     """
-    n_samples, rng, as_frame, return_X_y = _check_common(
-        n_samples, random_state, as_frame, return_X_y
-    )
-    X, y = _exclusive_sample(
-        n_samples,
-        _SCENE_SHARES,
-        _SCENE_MEANS,
-        [_SCENE_SPREAD] * len(_SCENES),
-        _SCENE_FACTORS,
-        _SCENE_FEATURES,
-        rng,
-    )
-    shares = ", ".join(
-        f"{c} {r:g}" for c, r in zip(_SCENES, _SCENE_SHARES, strict=True)
-    )
-    descr = _describe_model(
-        "Scenes (synthetic, mutually exclusive)",
-        [
-            f"{n_samples} photos, {len(_SCENE_FEATURES)} image statistics and one "
-            f"of {len(_SCENES)} mutually exclusive scene types per photo: "
-            f"{', '.join(_SCENES)}. Generated by sksoftmax.datasets.make_scenes.",
-            "Latent model. One scene per photo, with exact counts in the shares "
-            f"{shares}. Seven hidden factors per photo: "
-            f"z ~ N(mean of its scene, {_SCENE_SPREAD:g}^2 I).",
-        ],
-        "Mean of the factors per scene:",
-        _SCENES,
-        _SCENE_MEANS,
-        _SCENE_FEATURES,
-        _SCENE_FACTORS,
-    )
-    return _package(
-        X,
-        y,
-        features=_SCENE_FEATURES,
-        target_names=_SCENES,
-        target_label="scene",
-        descr=descr,
-        as_frame=as_frame,
-        return_X_y=return_X_y,
-    )
+    return _generate(_SCENES_SPEC, n_samples, random_state, as_frame, return_X_y)
 
 
 def make_scene_attributes(
-    n_samples=1000, *, random_state=None, as_frame=False, return_X_y=False
-):
+    n_samples: int = 1000,
+    *,
+    random_state: int | np.random.RandomState | None = None,
+    as_frame: bool = False,
+    return_X_y: bool = False,
+) -> Bunch | tuple:
     """Generate photos with overlapping attributes.
 
     A photo can be indoor, black_and_white and contain people, in any
@@ -899,47 +937,4 @@ def make_scene_attributes(
     >>> sorted(set(Y.ravel().tolist()))
     [0, 1]
     """
-    n_samples, rng, as_frame, return_X_y = _check_common(
-        n_samples, random_state, as_frame, return_X_y
-    )
-    X, Y = _overlapping_sample(
-        n_samples,
-        _ATTRIBUTE_RATES,
-        _ATTRIBUTE_SIGNATURES,
-        _ATTRIBUTE_SPREAD,
-        _SCENE_FACTORS,
-        _SCENE_FEATURES,
-        rng,
-    )
-    rates = ", ".join(
-        f"{a} {r:g}" for a, r in zip(_ATTRIBUTES, _ATTRIBUTE_RATES, strict=True)
-    )
-    descr = _describe_model(
-        "Scene attributes (synthetic, overlapping)",
-        [
-            f"{n_samples} photos, {len(_SCENE_FEATURES)} image statistics and a "
-            f"0/1 indicator for each of {len(_ATTRIBUTES)} attributes that may "
-            f"overlap: {', '.join(_ATTRIBUTES)}. Generated by "
-            "sksoftmax.datasets.make_scene_attributes.",
-            "Latent model. Each attribute is present independently of the "
-            f"others, with probability {rates}. Seven hidden factors per photo: "
-            f"z = e + sum_k Y_k d_k with e ~ N(0, {_ATTRIBUTE_SPREAD:g}^2 I), "
-            "where Y_k is 1 if the photo has attribute k: each attribute present "
-            "adds its own signature d_k, whatever the other attributes are.",
-        ],
-        "Signature d_k of each attribute:",
-        _ATTRIBUTES,
-        _ATTRIBUTE_SIGNATURES,
-        _SCENE_FEATURES,
-        _SCENE_FACTORS,
-    )
-    return _package(
-        X,
-        Y,
-        features=_SCENE_FEATURES,
-        target_names=_ATTRIBUTES,
-        target_label=None,
-        descr=descr,
-        as_frame=as_frame,
-        return_X_y=return_X_y,
-    )
+    return _generate(_ATTRIBUTES_SPEC, n_samples, random_state, as_frame, return_X_y)

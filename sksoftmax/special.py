@@ -14,6 +14,8 @@ zero.
 """
 
 import numpy as np
+from numpy.typing import ArrayLike
+from scipy.special import expit, log_expit
 
 __all__ = ["logsumexp", "softmax", "log_softmax"]
 
@@ -63,7 +65,9 @@ def _log_sum_exp_shifted(shifted, axis):
         return np.log(total)
 
 
-def logsumexp(a, axis=-1, keepdims=False):
+def logsumexp(
+    a: ArrayLike, axis: int | tuple[int, ...] | None = -1, keepdims: bool = False
+) -> np.ndarray | np.floating:
     """Compute ``log(sum(exp(a)))`` along an axis without overflow.
 
     Parameters
@@ -112,7 +116,7 @@ def logsumexp(a, axis=-1, keepdims=False):
     return out[()] if out.ndim == 0 else out
 
 
-def softmax(a, axis=-1):
+def softmax(a: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
     """Compute the softmax ``exp(a) / sum(exp(a))`` along an axis.
 
     Parameters
@@ -160,7 +164,7 @@ def softmax(a, axis=-1):
     return shifted
 
 
-def log_softmax(a, axis=-1):
+def log_softmax(a: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> np.ndarray:
     """Compute ``log(softmax(a))`` along an axis, finite for finite input.
 
     Parameters
@@ -208,3 +212,40 @@ def log_softmax(a, axis=-1):
         with np.errstate(invalid="ignore"):
             out = np.where(finite, out, a - lse).astype(a.dtype, copy=False)
     return out
+
+
+# -- in-place kernels for the losses ------------------------------------------
+# The losses work on (n_outputs, n_samples) arrays of finite scores that they
+# own, so these skip the copies and the non-finite handling of the public
+# functions above: the maths is the same, in one place.
+
+
+def _softmax_columns_inplace(Z):
+    """Overwrite finite scores ``Z`` (n_classes, n_samples) with their
+    column-wise softmax; return each column's log-sum-exp in float64."""
+    zmax = Z.max(axis=0)
+    Z -= zmax
+    np.exp(Z, out=Z)
+    total = Z.sum(axis=0)
+    Z /= total
+    return zmax.astype(np.float64) + np.log(total, dtype=np.float64)
+
+
+def _softplus(z, out):
+    """``log(1 + exp(z))``, exact and warning-free for every finite ``z``."""
+    return np.logaddexp(0, z, out=out)
+
+
+def _sigmoid_inplace(z):
+    """Overwrite ``z`` with ``1 / (1 + exp(-z))`` (no overflow warning)."""
+    return expit(z, out=z)
+
+
+def _binary_proba(scores):
+    """``[P(negative), P(positive)]`` from log-odds of shape (n_samples, 1)."""
+    return np.hstack([expit(-scores), expit(scores)])
+
+
+def _binary_log_proba(scores):
+    """Logarithm of :func:`_binary_proba`, finite for every finite score."""
+    return np.hstack([log_expit(-scores), log_expit(scores)])

@@ -18,7 +18,7 @@ from sksoftmax.datasets import (
     make_scenes,
 )
 
-GENERATORS = [make_music_genres, make_music_tags, make_scenes, make_scene_attributes]
+# The ``generator`` fixture (conftest.py) runs a test on each of the four.
 EXCLUSIVE = [make_music_genres, make_scenes]
 OVERLAPPING = [make_music_tags, make_scene_attributes]
 
@@ -47,7 +47,6 @@ def ids(generator):
     return generator.__name__
 
 
-@pytest.mark.parametrize("generator", GENERATORS, ids=ids)
 @pytest.mark.parametrize("n_samples", [1, 7, 250])
 def test_shapes_and_dtypes(generator, n_samples):
     bunch = generator(n_samples, random_state=0)
@@ -64,7 +63,6 @@ def test_shapes_and_dtypes(generator, n_samples):
     assert isinstance(bunch.DESCR, str)
 
 
-@pytest.mark.parametrize("generator", GENERATORS, ids=ids)
 def test_names(generator):
     bunch = generator(20, random_state=0)
     assert isinstance(bunch.target_names, np.ndarray)
@@ -77,7 +75,6 @@ def test_names(generator):
     assert not set(bunch.feature_names) & set(bunch.target_names)
 
 
-@pytest.mark.parametrize("generator", GENERATORS, ids=ids)
 def test_descr_writes_out_the_latent_model(generator):
     descr = generator(20, random_state=0).DESCR
     assert generator.__name__ in descr
@@ -86,7 +83,6 @@ def test_descr_writes_out_the_latent_model(generator):
         assert name in descr
 
 
-@pytest.mark.parametrize("generator", GENERATORS, ids=ids)
 def test_deterministic_for_a_seed(generator):
     first = generator(60, random_state=3)
     second = generator(60, random_state=3)
@@ -98,7 +94,6 @@ def test_deterministic_for_a_seed(generator):
     np.testing.assert_array_equal(first.data, from_instance.data)
 
 
-@pytest.mark.parametrize("generator", GENERATORS, ids=ids)
 def test_as_frame(generator):
     arrays = generator(40, random_state=1)
     bunch = generator(40, random_state=1, as_frame=True)
@@ -119,7 +114,6 @@ def test_as_frame(generator):
     assert bunch.frame.shape[0] == 40
 
 
-@pytest.mark.parametrize("generator", GENERATORS, ids=ids)
 @pytest.mark.parametrize("as_frame", [False, True])
 def test_return_X_y(generator, as_frame):
     bunch = generator(30, random_state=2, as_frame=as_frame)
@@ -130,7 +124,6 @@ def test_return_X_y(generator, as_frame):
     np.testing.assert_array_equal(np.asarray(y), np.asarray(bunch.target))
 
 
-@pytest.mark.parametrize("generator", GENERATORS, ids=ids)
 def test_features_respect_their_units(generator):
     """Log features are positive, logit features are fractions in (0, 1)."""
     X = generator(3000, random_state=0).data
@@ -236,21 +229,18 @@ def test_exclusive_sets_are_separable_but_not_trivially(generator):
     assert 0.7 <= accuracy <= 0.93
 
 
-@pytest.mark.parametrize("generator", GENERATORS, ids=ids)
 @pytest.mark.parametrize("n_samples", [0, -3])
 def test_n_samples_must_be_positive(generator, n_samples):
     with pytest.raises(ValueError, match="n_samples"):
         generator(n_samples)
 
 
-@pytest.mark.parametrize("generator", GENERATORS, ids=ids)
 @pytest.mark.parametrize("n_samples", [10.0, 2.5, "10", None, True])
 def test_n_samples_must_be_an_integer(generator, n_samples):
     with pytest.raises(TypeError, match="n_samples"):
         generator(n_samples)
 
 
-@pytest.mark.parametrize("generator", GENERATORS, ids=ids)
 def test_numpy_integer_n_samples(generator):
     assert generator(np.int64(5), random_state=0).data.shape[0] == 5
 
@@ -267,7 +257,6 @@ def test_other_fraction_not_a_number(value):
         make_music_genres(50, other_fraction=value)
 
 
-@pytest.mark.parametrize("generator", GENERATORS, ids=ids)
 @pytest.mark.parametrize("name", ["as_frame", "return_X_y"])
 @pytest.mark.parametrize("value", [1, "yes", None])
 def test_flags_must_be_bool(generator, name, value):
@@ -275,7 +264,6 @@ def test_flags_must_be_bool(generator, name, value):
         generator(10, **{name: value})
 
 
-@pytest.mark.parametrize("generator", GENERATORS, ids=ids)
 def test_bad_random_state(generator):
     with pytest.raises(ValueError, match="random_state"):
         generator(10, random_state="seed")

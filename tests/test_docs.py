@@ -10,7 +10,7 @@
 """
 
 import doctest
-import importlib.util
+import importlib
 import inspect
 import io
 import json
@@ -25,17 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 OPTIONFLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
-
-def _load_docs_helper():
-    spec = importlib.util.spec_from_file_location(
-        "sksoftmax_docs", DOCS / "_ext" / "sksoftmax_docs.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-docs_helper = _load_docs_helper()
 
 # Hand-written pages with examples (generated pages are not checked here).
 PAGES = sorted(
@@ -84,7 +73,7 @@ def test_readme_python_blocks_run(index):
     exec(compile(code, f"README.md python block {index}", "exec"), {})
 
 
-def test_api_page_lists_every_public_object():
+def test_api_page_lists_every_public_object(docs_helper):
     text = (DOCS / "api.rst").read_text(encoding="utf-8")
     listed = {
         name
@@ -102,7 +91,7 @@ def test_api_page_lists_every_public_object():
     assert public <= listed, f"not in docs/api.rst: {sorted(public - listed)}"
 
 
-def test_api_filter_drops_missing_entries():
+def test_api_filter_drops_missing_entries(docs_helper):
     page = "\n".join(
         [
             "API",
@@ -141,14 +130,14 @@ def test_api_filter_drops_missing_entries():
     assert docs_helper.filter_api_page(page, set()) == page
 
 
-def test_is_importable():
+def test_is_importable(docs_helper):
     assert docs_helper.is_importable("sksoftmax.special.softmax")
     assert docs_helper.is_importable("sksoftmax.SoftmaxRegression")
     assert not docs_helper.is_importable("sksoftmax.no_such_thing")
     assert not docs_helper.is_importable("no_such_package.thing")
 
 
-def test_benchmark_include_without_results(tmp_path):
+def test_benchmark_include_without_results(tmp_path, docs_helper):
     problem = docs_helper.write_benchmark_include(
         tmp_path / "latest.json", tmp_path / "speedup.png", tmp_path / "out"
     )
@@ -157,7 +146,7 @@ def test_benchmark_include_without_results(tmp_path):
     assert ".. note::" in text and "python benchmarks/run.py" in text
 
 
-def test_benchmark_include_with_results(tmp_path):
+def test_benchmark_include_with_results(tmp_path, docs_helper):
     rows = [
         {
             "problem": "letter",
@@ -221,7 +210,7 @@ def test_benchmark_include_with_results(tmp_path):
     assert (out / "speedup.png").exists()
 
 
-def test_benchmark_include_with_broken_results(tmp_path):
+def test_benchmark_include_with_broken_results(tmp_path, docs_helper):
     (tmp_path / "latest.json").write_text("{not json")
     problem = docs_helper.write_benchmark_include(
         tmp_path / "latest.json", tmp_path / "speedup.png", tmp_path / "out"
@@ -229,8 +218,29 @@ def test_benchmark_include_with_broken_results(tmp_path):
     assert problem is not None and "cannot read" in problem
 
 
-def test_gallery_argv_keeps_figures_out_of_the_source_tree(tmp_path):
+def test_gallery_argv_keeps_figures_out_of_the_source_tree(tmp_path, docs_helper):
     argv = docs_helper.gallery_argv(
         {}, {"target_file": str(tmp_path / "auto_examples" / "compare_music.py")}
     )
     assert argv == ["--output", str(tmp_path / "auto_examples" / "compare_music.png")]
+
+
+def test_comparison_includes_are_the_examples_tables(tmp_path, docs_helper):
+    assert docs_helper.write_comparison_includes(tmp_path, argv=["--quick"]) == []
+    music = (tmp_path / "comparison_music.inc").read_text()
+    scenes = (tmp_path / "comparison_scenes.inc").read_text()
+    assert music.count(".. list-table::") == scenes.count(".. list-table::") == 2
+    for metric in ["accuracy", "log_loss", "jaccard_samples", "hamming_loss"]:
+        assert f"``{metric}``" in music
+    assert "``recall_micro``" in scenes
+    assert "SoftmaxRegression, 1 tag/song" in music
+    assert "fit_time" not in music + scenes
+
+
+def test_comparison_include_of_a_failing_example(tmp_path, docs_helper, monkeypatch):
+    monkeypatch.setattr(
+        docs_helper, "COMPARISONS", {"broken": ("no_such_example.py", [])}
+    )
+    problems = docs_helper.write_comparison_includes(tmp_path)
+    assert len(problems) == 1 and "no_such_example.py" in problems[0]
+    assert ".. note::" in (tmp_path / "comparison_broken.inc").read_text()

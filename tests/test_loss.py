@@ -2,18 +2,14 @@
 
 import warnings
 
+import bound_objective as bound
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.special
 from sklearn.metrics import log_loss
 
-from sksoftmax._loss import (
-    BinaryLoss,
-    MultinomialLoss,
-    binary_objective,
-    multinomial_objective,
-)
+from sksoftmax._loss import binary_objective, multinomial_objective
 
 N_SAMPLES, N_FEATURES, N_OUTPUTS = 30, 4, 3
 
@@ -54,8 +50,8 @@ def _coef(seed, fit_intercept, logit_scale):
 
 def _build(kind, X, y, Y, s, fit_intercept):
     if kind == "multinomial":
-        return MultinomialLoss(X, y, s, N_OUTPUTS, 0.3, fit_intercept)
-    return BinaryLoss(X, Y, s, np.array([0.3, 1.5, 0.0]), fit_intercept)
+        return bound.multinomial(X, y, s, N_OUTPUTS, 0.3, fit_intercept)
+    return bound.binary(X, Y, s, np.array([0.3, 1.5, 0.0]), fit_intercept)
 
 
 def _augmented(X, fit_intercept):
@@ -474,10 +470,10 @@ def test_full_precision_on_float32_X_matches_float64_X(Loss, sparse):
     s = rng.uniform(0.5, 1.5, size=9000)
     if Loss == "multinomial":
         args = (y, s, 3, 0.1, True)
-        make = MultinomialLoss
+        make = bound.multinomial
     else:
         args = ((y[:, None] == np.arange(3)).astype(float), s, 0.1, True)
-        make = BinaryLoss
+        make = bound.binary
     X32 = X64.astype(np.float32)
     if sparse:
         X32, X64 = sp.csr_matrix(X32), sp.csr_matrix(X64)
@@ -500,11 +496,11 @@ def _float32_pair(Loss, sparse, n=20_000, seed=8):
     y = rng.integers(0, 4, size=n)
     s = rng.uniform(0.5, 1.5, size=n) / n
     if Loss == "multinomial":
-        args, make = (y, s, 4, 1e-3, True), MultinomialLoss
+        args, make = (y, s, 4, 1e-3, True), bound.multinomial
     else:
         args, make = (
             ((y[:, None] == np.arange(4)).astype(float), s, 1e-3, True),
-            BinaryLoss,
+            bound.binary,
         )
     X32 = X64.astype(np.float32)
     if sparse:

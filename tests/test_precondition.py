@@ -1,5 +1,6 @@
 """Preconditioners: exact variable changes that whiten the Hessian blocks."""
 
+import bound_objective as bound
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -7,8 +8,6 @@ from scipy.optimize import approx_fprime
 from sklearn.datasets import load_digits, make_classification
 
 from sksoftmax import OneVsRestLogistic, SoftmaxRegression
-from sksoftmax._loss import BinaryLoss, MultinomialLoss
-from sksoftmax._precondition import build_preconditioner
 
 
 def _problem(sparse, fit_intercept, rng):
@@ -18,7 +17,7 @@ def _problem(sparse, fit_intercept, rng):
         X = sp.csr_matrix(X)
     y = rng.integers(0, 3, size=60)
     s = rng.uniform(0.5, 2.0, size=60)
-    loss = MultinomialLoss(X, y, s / s.sum(), 3, 0.01, fit_intercept)
+    loss = bound.multinomial(X, y, s / s.sum(), 3, 0.01, fit_intercept)
     coef = rng.normal(size=loss.coef_shape) * 0.3
     return loss, coef
 
@@ -29,7 +28,7 @@ def _problem(sparse, fit_intercept, rng):
 def test_round_trip_and_chain_rule(kind, sparse, fit_intercept):
     rng = np.random.default_rng(0)
     loss, coef = _problem(sparse, fit_intercept, rng)
-    pre = build_preconditioner(
+    pre = bound.preconditioner(
         loss.X, loss.curvature_weights(coef), loss.l2_reg, fit_intercept, kind=kind
     )
     V = pre.from_coef(coef)
@@ -50,7 +49,7 @@ def test_cholesky_whitens_the_diagonal_hessian_blocks(fit_intercept):
     rng = np.random.default_rng(1)
     loss, coef = _problem(False, fit_intercept, rng)
     weights = loss.curvature_weights(coef)
-    pre = build_preconditioner(loss.X, weights, loss.l2_reg, fit_intercept, "cholesky")
+    pre = bound.preconditioner(loss.X, weights, loss.l2_reg, fit_intercept, "cholesky")
     K, p = coef.shape
     H = loss.hessian(coef).reshape(K, p, K, p)
     for k in range(K):
@@ -76,12 +75,12 @@ def test_shared_factor_at_zero_matches_per_row_factors():
     loss, _ = _problem(False, True, rng)
     zero = np.zeros(loss.coef_shape)
     weights = loss.curvature_weights(zero)
-    shared = build_preconditioner(loss.X, weights, loss.l2_reg, True, "cholesky")
+    shared = bound.preconditioner(loss.X, weights, loss.l2_reg, True, "cholesky")
     assert shared.factors.shape[0] == 1  # proportional weights -> one factor
     # Break the proportionality by a rounding-level change in one column.
     perturbed = weights.copy()
     perturbed[0, 1] *= 1 + 1e-6
-    separate = build_preconditioner(loss.X, perturbed, loss.l2_reg, True, "cholesky")
+    separate = bound.preconditioner(loss.X, perturbed, loss.l2_reg, True, "cholesky")
     assert separate.factors.shape[0] == 3
     np.testing.assert_allclose(separate.factors[0], shared.factors[0], rtol=1e-5)
 
@@ -90,9 +89,9 @@ def test_binary_loss_rows_with_different_penalties():
     rng = np.random.default_rng(3)
     X = rng.normal(size=(50, 4))
     Y = (rng.random((50, 2)) < 0.4).astype(float)
-    loss = BinaryLoss(X, Y, np.full(50, 1 / 50), np.array([0.1, 0.01]), True)
+    loss = bound.binary(X, Y, np.full(50, 1 / 50), np.array([0.1, 0.01]), True)
     coef = np.zeros(loss.coef_shape)
-    pre = build_preconditioner(X, loss.curvature_weights(coef), loss.l2_reg, True)
+    pre = bound.preconditioner(X, loss.curvature_weights(coef), loss.l2_reg, True)
     H = loss.hessian_blocks(coef)
     for k in range(2):
         L = pre.factors[min(k, pre.factors.shape[0] - 1)]
@@ -117,12 +116,12 @@ def test_wide_sparse_problem_uses_diagonal_and_matches_plain():
     model = SoftmaxRegression(tol=1e-8).fit(X, y)
     plain = SoftmaxRegression(tol=1e-8, precondition=False).fit(X, y)
     np.testing.assert_allclose(model.coef_, plain.coef_, atol=1e-5)
-    pre = build_preconditioner(X, np.ones((300, 3)), 0.1, True, kind="diagonal")
+    pre = bound.preconditioner(X, np.ones((300, 3)), 0.1, True, kind="diagonal")
     assert pre.scale.shape == (3, 40)
 
 
 def test_negligible_rows_are_left_out_of_the_gram():
-    from sksoftmax._precondition import _weighted_gram
+    from sksoftmax._products import weighted_gram as _weighted_gram
 
     rng = np.random.default_rng(4)
     X = rng.normal(size=(200, 3))
@@ -140,7 +139,8 @@ def test_negligible_rows_are_left_out_of_the_gram():
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sampled_gram_whitens_the_exact_gram(sparse, dtype):
-    from sksoftmax._precondition import _sample_size, _weighted_gram
+    from sksoftmax._products import _sample_size
+    from sksoftmax._products import weighted_gram as _weighted_gram
 
     rng = np.random.default_rng(5)
     n, p = 30_000, 8
@@ -165,7 +165,7 @@ def test_sampled_gram_whitens_the_exact_gram(sparse, dtype):
 
 
 def test_sampled_rows_follow_the_weights():
-    from sksoftmax._precondition import _importance_rows
+    from sksoftmax._products import importance_rows as _importance_rows
 
     w = np.zeros(1000)
     w[[3, 500, 999]] = [1.0, 2.0, 1.0]

@@ -3,6 +3,7 @@
 import re
 import warnings
 
+import bound_objective as bound
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -13,8 +14,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from sksoftmax import SoftmaxRegression
-from sksoftmax._loss import BinaryLoss, MultinomialLoss
-from sksoftmax._solver import minimize_lbfgs
 
 N_CLASSES = 3
 
@@ -39,9 +38,9 @@ def _loss(kind, X, y, C=1.0, fit_intercept=True, sample_weight=None):
     total = s.sum()
     l2 = 0.0 if np.isinf(C) else 1.0 / (C * total)
     if kind == "multinomial":
-        return MultinomialLoss(X, y, s / total, N_CLASSES, l2, fit_intercept)
+        return bound.multinomial(X, y, s / total, N_CLASSES, l2, fit_intercept)
     Y = (y[:, None] == np.arange(N_CLASSES)).astype(float)
-    return BinaryLoss(X, Y, s / total, l2, fit_intercept)
+    return bound.binary(X, Y, s / total, l2, fit_intercept)
 
 
 def _row_grad_max(loss, coef):
@@ -65,7 +64,7 @@ def test_converges_to_tolerance(kind, fit_intercept, sparse, precondition):
     loss = _loss(kind, Xin, y, fit_intercept=fit_intercept, sample_weight=s)
     tol, max_iter = 1e-6, 500
     coef0 = np.zeros(loss.coef_shape)
-    result = minimize_lbfgs(
+    result = bound.minimize(
         loss, coef0, tol=tol, max_iter=max_iter, precondition=precondition
     )
     n_rows = loss.coef_shape[0]
@@ -89,7 +88,7 @@ def test_solution_matches_sklearn(kind):
     X, y = _problem(1)
     C = 0.7
     loss = _loss(kind, X, y, C=C)
-    result = minimize_lbfgs(loss, np.zeros(loss.coef_shape), tol=1e-10, max_iter=500)
+    result = bound.minimize(loss, np.zeros(loss.coef_shape), tol=1e-10, max_iter=500)
     assert result.converged.all()
     Z = X @ result.coef[:, :-1].T + result.coef[:, -1]
     if kind == "multinomial":
@@ -108,7 +107,7 @@ def test_solution_matches_sklearn(kind):
 def test_coupled_loss_shares_iterations_and_gradient():
     X, y = _problem(2)
     loss = _loss("multinomial", X, y)
-    result = minimize_lbfgs(loss, np.zeros(loss.coef_shape), tol=1e-5, max_iter=300)
+    result = bound.minimize(loss, np.zeros(loss.coef_shape), tol=1e-5, max_iter=300)
     assert loss.coupled
     assert result.converged.all()
     assert np.all(result.n_iter == result.n_iter[0])
@@ -130,9 +129,9 @@ def _easy_and_hard_binary():
 
 def test_uncoupled_rows_each_meet_tolerance():
     X, Y, s, l2 = _easy_and_hard_binary()
-    loss = BinaryLoss(X, Y, s, l2, True)
+    loss = bound.binary(X, Y, s, l2, True)
     tol = 1e-5
-    result = minimize_lbfgs(loss, np.zeros(loss.coef_shape), tol=tol, max_iter=1000)
+    result = bound.minimize(loss, np.zeros(loss.coef_shape), tol=tol, max_iter=1000)
     assert not loss.coupled
     assert result.converged.all()
     _, grad = loss.loss_gradient(result.coef)
@@ -142,8 +141,8 @@ def test_uncoupled_rows_each_meet_tolerance():
     np.testing.assert_allclose(result.grad_max, per_row, rtol=1e-10, atol=1e-300)
     # Each row's objective is minimal on its own: the separate fits agree.
     for k in range(2):
-        single = BinaryLoss(X, Y[:, k : k + 1], s, l2[k], True)
-        alone = minimize_lbfgs(
+        single = bound.binary(X, Y[:, k : k + 1], s, l2[k], True)
+        alone = bound.minimize(
             single, np.zeros(single.coef_shape), tol=1e-10, max_iter=1000
         )
         np.testing.assert_allclose(
@@ -154,14 +153,14 @@ def test_uncoupled_rows_each_meet_tolerance():
 def test_uncoupled_iteration_counts_can_differ():
     """A row that starts at its optimum converges at iteration 0 and stays."""
     X, Y, s, l2 = _easy_and_hard_binary()
-    loss = BinaryLoss(X, Y, s, l2, True)
-    easy_only = BinaryLoss(X, Y[:, :1], s, l2[0], True)
-    easy = minimize_lbfgs(easy_only, np.zeros((1, 5)), tol=1e-12, max_iter=500)
+    loss = bound.binary(X, Y, s, l2, True)
+    easy_only = bound.binary(X, Y[:, :1], s, l2[0], True)
+    easy = bound.minimize(easy_only, np.zeros((1, 5)), tol=1e-12, max_iter=500)
     assert easy.converged.all()
     coef0 = np.zeros(loss.coef_shape)
     coef0[0] = easy.coef[0]
     tol = 1e-6
-    result = minimize_lbfgs(loss, coef0, tol=tol, max_iter=1000)
+    result = bound.minimize(loss, coef0, tol=tol, max_iter=1000)
     assert result.converged.all()
     assert np.all(_row_grad_max(loss, result.coef) <= tol)
     assert result.n_iter[0] == 0
@@ -170,7 +169,7 @@ def test_uncoupled_iteration_counts_can_differ():
     X, y = _problem(4)
     mloss = _loss("multinomial", X, y)
     m0 = np.zeros(mloss.coef_shape)
-    mres = minimize_lbfgs(mloss, m0, tol=tol, max_iter=1000)
+    mres = bound.minimize(mloss, m0, tol=tol, max_iter=1000)
     assert mres.n_iter.min() == mres.n_iter.max() > 0
 
 
@@ -182,10 +181,10 @@ def test_refinement_reaches_much_smaller_gradient(kind):
     X, y = _problem(5)
     loss = _loss(kind, X, y)
     tol = 1e-4
-    plain = minimize_lbfgs(
+    plain = bound.minimize(
         loss, np.zeros(loss.coef_shape), tol=tol, max_iter=500, refine=False
     )
-    refined = minimize_lbfgs(loss, np.zeros(loss.coef_shape), tol=tol, max_iter=500)
+    refined = bound.minimize(loss, np.zeros(loss.coef_shape), tol=tol, max_iter=500)
     assert plain.converged.all() and refined.converged.all()
     g_plain = _row_grad_max(loss, plain.coef).max()
     g_refined = _row_grad_max(loss, refined.coef).max()
@@ -201,7 +200,7 @@ def test_max_iter_zero_returns_start(kind):
     loss = _loss(kind, X, y)
     coef0 = np.random.default_rng(6).normal(size=loss.coef_shape)
     saved = coef0.copy()
-    result = minimize_lbfgs(loss, coef0, tol=1e-4, max_iter=0)
+    result = bound.minimize(loss, coef0, tol=1e-4, max_iter=0)
     np.testing.assert_array_equal(result.coef, saved)
     assert not np.shares_memory(result.coef, coef0)
     np.testing.assert_array_equal(result.n_iter, 0)
@@ -217,8 +216,8 @@ def _unscaled_digits():
 def test_tiny_max_iter_does_not_converge():
     X, y = _unscaled_digits()
     n = X.shape[0]
-    loss = MultinomialLoss(X, y, np.full(n, 1.0 / n), 10, 1.0 / n, True)
-    result = minimize_lbfgs(loss, np.zeros(loss.coef_shape), tol=1e-4, max_iter=2)
+    loss = bound.multinomial(X, y, np.full(n, 1.0 / n), 10, 1.0 / n, True)
+    result = bound.minimize(loss, np.zeros(loss.coef_shape), tol=1e-4, max_iter=2)
     assert not result.converged.any()
     assert np.all(result.n_iter <= 2)
     assert np.all(_row_grad_max(loss, result.coef) > 1e-4)
@@ -230,7 +229,7 @@ def test_iterations_never_exceed_max_iter(kind, max_iter, capsys):
     # Verbose prints one line per iteration (L-BFGS or Newton).
     X, y = _problem(7)
     loss = _loss(kind, X, y, C=1e4)
-    result = minimize_lbfgs(
+    result = bound.minimize(
         loss, np.zeros(loss.coef_shape), tol=1e-14, max_iter=max_iter, verbose=1
     )
     lines = [ln for ln in capsys.readouterr().out.splitlines() if "objective" in ln]
@@ -262,7 +261,7 @@ def test_estimator_does_not_warn_when_converged():
 def test_verbose_prints_objective(kind, capsys):
     X, y = _problem(9)
     loss = _loss(kind, X, y)
-    result = minimize_lbfgs(
+    result = bound.minimize(
         loss, np.zeros(loss.coef_shape), tol=1e-6, max_iter=200, verbose=1
     )
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.strip()]
@@ -275,7 +274,7 @@ def test_verbose_prints_objective(kind, capsys):
 def test_silent_by_default(capsys):
     X, y = _problem(9)
     loss = _loss("multinomial", X, y)
-    minimize_lbfgs(loss, np.zeros(loss.coef_shape), tol=1e-6, max_iter=200)
+    bound.minimize(loss, np.zeros(loss.coef_shape), tol=1e-6, max_iter=200)
     assert capsys.readouterr().out == ""
 
 
@@ -287,7 +286,7 @@ def test_starting_coef_and_data_not_modified(kind, precondition):
     loss = _loss(kind, X, y)
     coef0 = np.random.default_rng(10).normal(size=loss.coef_shape)
     saved = coef0.copy()
-    result = minimize_lbfgs(
+    result = bound.minimize(
         loss, coef0, tol=1e-8, max_iter=300, precondition=precondition
     )
     np.testing.assert_array_equal(coef0, saved)
@@ -307,12 +306,12 @@ def test_float32_meets_tol_in_float32_through_anchoring(kind):
     exact = _loss(kind, X32.astype(np.float64), y)
     tol = 1e-6
     # (no Newton refinement, which would switch to float64 on a problem this small)
-    result = minimize_lbfgs(
+    result = bound.minimize(
         low, np.zeros(low.coef_shape), tol=tol, max_iter=500, refine=False
     )
     assert result.converged.all()
     assert low.low_precision and low._anchor is not None
     # judged on float32 gradients, yet the exact gradient meets tol too
     assert np.all(_row_grad_max(exact, result.coef) <= 1.05 * tol)
-    reference = minimize_lbfgs(exact, np.zeros(low.coef_shape), tol=1e-10, max_iter=500)
+    reference = bound.minimize(exact, np.zeros(low.coef_shape), tol=1e-10, max_iter=500)
     assert exact.loss(result.coef) <= reference.value * (1 + 1e-9)

@@ -19,6 +19,7 @@ without the ``docs`` extra installed.
 import importlib
 import importlib.util
 import json
+import math
 import os
 import re
 import shutil
@@ -217,6 +218,12 @@ def _list_table(header, rows, widths=None, caption=""):
     return out + [""]
 
 
+def _number(value, fmt, missing="n/a"):
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return missing
+    return format(value, fmt)
+
+
 def _write(path, text):
     """Write ``text`` only when it changed, so Sphinx does not rebuild needlessly."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -312,66 +319,78 @@ def write_benchmark_include(
 
 # -- comparison tables of the user guide ----------------------------------------
 
-# The comparisons of examples/compare_music.py and examples/compare_scenes.py,
-# at their default sizes and seeds: one table per pair of data sets.
+# The tables that examples/compare_music.py and examples/compare_scenes.py
+# compute at their default size: (script, [(caption, name of the table)]).
 COMPARISONS = {
     "music": (
-        ("genres (exclusive)", "make_music_genres"),
-        ("tags (overlapping)", "make_music_tags"),
+        "compare_music.py",
+        [("Genres (exclusive)", "genre_table"), ("Tags (overlapping)", "tag_table")],
     ),
     "scenes": (
-        ("scenes (exclusive)", "make_scenes"),
-        ("attributes (overlapping)", "make_scene_attributes"),
+        "compare_scenes.py",
+        [
+            ("Scene types (exclusive)", "scene_table"),
+            ("Attributes (overlapping)", "attribute_table"),
+        ],
     ),
 }
-COMPARISON_SAMPLES = 3000
-COMPARISON_COLUMNS = (
-    ("accuracy", "Accuracy", ".3f"),
-    ("log_loss", "Log-loss", ".3f"),
-    ("hamming_loss", "Hamming loss", ".3f"),
-    ("micro_f1", "Micro-F1", ".3f"),
-    ("subset_accuracy", "Subset accuracy", ".3f"),
-)
 
 
-def comparison_rst(table):
-    """An rst table from a :func:`sksoftmax._compare.compare_datasets` table."""
-    rows, previous = [], None
-    for (dataset, model), values in table.iterrows():
-        rows.append(
-            [dataset if dataset != previous else "", model]
-            + [format(values[key], fmt) for key, _, fmt in COMPARISON_COLUMNS]
-        )
-        previous = dataset
-    header = ["Data set", "Model"] + [title for _, title, _ in COMPARISON_COLUMNS]
-    return "\n".join(_list_table(header, rows, widths=[16, 28, 9, 9, 9, 9, 10]))
+def comparison_rst(table, caption=""):
+    """An rst table from a comparison table of an example (fit times left out)."""
+    table = table.drop(columns=["fit_time"], errors="ignore")
+    rows = [
+        [model] + [_number(float(value), ".3f", missing="") for value in values]
+        for model, values in table.iterrows()
+    ]
+    header = ["Model"] + [f"``{metric}``" for metric in table.columns]
+    return "\n".join(_list_table(header, rows, caption=caption))
 
 
-def write_comparison_includes(n_samples=COMPARISON_SAMPLES, out_dir=GENERATED_DIR):
-    """Write ``comparison_<name>.inc`` into ``out_dir`` for each pair of data sets.
+def run_example(script, argv=()):
+    """Run ``examples/<script>`` in this process (output silenced); its namespace."""
+    import contextlib
+    import io
+    import runpy
+    import sys
 
-    A pair whose generators or comparison helper cannot be imported gets a
-    note instead of a table.
+    saved = sys.argv
+    sys.argv = [script, "--no-plot", *argv]
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            return runpy.run_path(str(REPO_ROOT / "examples" / script))
+    finally:
+        sys.argv = saved
+
+
+def write_comparison_includes(out_dir=GENERATED_DIR, argv=()):
+    """Write ``comparison_<name>.inc`` into ``out_dir`` for each example.
+
+    The tables are the ones the example computes when it runs (``argv`` is
+    passed on, e.g. ``["--quick"]``); an example that fails gets a note
+    instead, naming the error.
+
+    Returns
+    -------
+    problems : list of str
+        One line per example that failed (the build turns each into a
+        warning, so a ``-W`` build fails).
     """
-    for name, pairs in COMPARISONS.items():
+    problems = []
+    for name, (script, tables) in COMPARISONS.items():
         try:
-            from sksoftmax import datasets
-            from sksoftmax._compare import compare_datasets
-
-            data = {
-                label: getattr(datasets, maker)(
-                    n_samples, random_state=0, return_X_y=True
-                )
-                for label, maker in pairs
-            }
-        except (ImportError, AttributeError) as exc:
+            namespace = run_example(script, argv)
+            text = "\n".join(
+                comparison_rst(namespace[table], caption) for caption, table in tables
+            )
+        except Exception as exc:
+            problems.append(f"examples/{script} failed: {exc!r}")
             text = (
                 ".. note::\n\n   This table is generated when the documentation "
-                f"is built; it is not available in this build ({exc}).\n"
+                f"is built; it is not available in this build ({exc!r}).\n"
             )
-        else:
-            text = comparison_rst(compare_datasets(data, n_splits=5, random_state=0))
         _write(out_dir / f"comparison_{name}.inc", text)
+    return problems
 
 
 # -- Sphinx wiring ---------------------------------------------------------------
@@ -390,7 +409,8 @@ def _on_config_inited(app, config):
     problem = write_benchmark_include()
     if problem:
         logger.warning("sksoftmax_docs: %s", problem)
-    write_comparison_includes()
+    for problem in write_comparison_includes():
+        logger.warning("sksoftmax_docs: %s", problem)
 
 
 def _on_source_read(app, docname, source):

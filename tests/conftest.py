@@ -1,0 +1,43 @@
+"""Fixtures and helpers shared by the test modules.
+
+* ``generator``: each of the four data set generators, in turn.
+* ``docs_helper``: the documentation's local Sphinx extension
+  (``docs/_ext/sksoftmax_docs.py``), imported without Sphinx.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from sksoftmax.datasets import (
+    make_music_genres,
+    make_music_tags,
+    make_scene_attributes,
+    make_scenes,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GENERATORS = [make_music_genres, make_music_tags, make_scenes, make_scene_attributes]
+
+
+def _name(generator):
+    return generator.__name__
+
+
+@pytest.fixture(params=GENERATORS, ids=_name)
+def generator(request):
+    """Each of the four data set generators."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def docs_helper():
+    """``docs/_ext/sksoftmax_docs.py`` as a module."""
+    spec = importlib.util.spec_from_file_location(
+        "sksoftmax_docs", ROOT / "docs" / "_ext" / "sksoftmax_docs.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
