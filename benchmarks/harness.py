@@ -57,6 +57,14 @@ _LOSS_METHODS = (
 )
 
 
+# A scikit-learn run in one thread setting is stopped once it takes
+# SIBLING_FACTOR times as long as the same solver in the other setting (and at
+# least SIBLING_FLOOR_S seconds): it cannot be the faster one, and on a busy
+# machine multi-threaded BLAS can be ten times slower than one thread.
+SIBLING_FACTOR = 3.0
+SIBLING_FLOOR_S = 2.0
+
+
 class FitTimeout(Exception):
     """A scikit-learn fit passed its deadline (raised from a loss evaluation)."""
 
@@ -362,10 +370,12 @@ def run_cell(
 ):
     """Time every solver variant on one cell.
 
-    Each repeat fits every variant once, in turn (the first variant rotates
-    from repeat to repeat). After the first repeat, a slow cell keeps only as
-    many repeats as fit in ``cell_budget`` seconds (at least one); a variant
-    that timed out is not run again.
+    Each repeat fits every variant once, in turn (the first solver rotates
+    from repeat to repeat; a solver's one-thread run precedes its default
+    one). After the first repeat, a slow cell keeps only as many repeats as
+    fit in ``cell_budget`` seconds (at least one). A scikit-learn run is
+    stopped at ``timeout`` seconds, or at ``SIBLING_FACTOR`` times its other
+    thread setting's best time; a variant that timed out is not run again.
 
     Returns
     -------
@@ -398,17 +408,44 @@ def run_cell(
     started = time.perf_counter()
     repeat = 0
     while repeat < planned and active:
-        order = active[repeat % len(active) :] + active[: repeat % len(active)]
+        # The solvers take turns, the first one rotating between repeats; for
+        # each solver its one-thread run goes first, so that its other setting
+        # can be stopped once it is clearly the slower one.
+        names = list(dict.fromkeys(solver.name for solver in active))
+        names = names[repeat % len(names) :] + names[: repeat % len(names)]
+        order = [
+            solver
+            for name in names
+            for solver in sorted(active, key=lambda s: s.threads != 1)
+            if solver.name == name
+        ]
         for solver in order:
             row = rows[solver]
+            limit, bounded = timeout, False
+            sibling = [
+                min(rows[other]["times"])
+                for other in active
+                if other.name == solver.name
+                and other is not solver
+                and rows[other]["times"]
+                and rows[other]["status"] == "ok"
+            ]
+            if sibling and not solver.ours:
+                bound = max(SIBLING_FLOOR_S, SIBLING_FACTOR * min(sibling))
+                if limit is None or bound < limit:
+                    limit, bounded = bound, True
             try:
-                fit = fit_once(solver, problem, C, tol, max_iter, timeout)
+                fit = fit_once(solver, problem, C, tol, max_iter, limit)
             except Exception as exc:  # a peer may fail; the run goes on
                 row["status"] = f"error: {type(exc).__name__}: {exc}"[:160]
                 active.remove(solver)
                 continue
             if fit.timed_out:
-                row["status"] = f"timeout: stopped after {fit.seconds:.0f} s"
+                row["status"] = f"timeout: stopped after {fit.seconds:.1f} s" + (
+                    f", over {SIBLING_FACTOR:g}x its other thread setting"
+                    if bounded
+                    else ""
+                )
                 row["times"].append(fit.seconds)
                 active.remove(solver)
                 continue
