@@ -147,42 +147,52 @@ def test_benchmark_include_without_results(tmp_path, docs_helper):
 
 
 def test_benchmark_include_with_results(tmp_path, docs_helper):
+    rows = [
+        {
+            "problem": "letter",
+            "kind": "multiclass",
+            "C": 1.0,
+            "tol": 1e-6,
+            "solver": solver,
+            "threads": threads,
+            "ours": solver == "sksoftmax",
+            "status": status,
+            "times": [time_s] if time_s else [],
+            "time_s": time_s,
+            "iters": 20,
+            "converged": converged,
+            "objective": objective,
+        }
+        for solver, threads, status, time_s, converged, objective in [
+            ("sksoftmax", "default", "ok", 0.5, True, 10.0),
+            ("lbfgs", "default", "ok", 2.0, False, 10.0),
+            ("lbfgs", "1", "ok", 3.0, True, 10.0),
+            ("newton-cholesky", "default", "skipped: dense Hessian", None, None, None),
+            ("newton-cholesky", "1", "skipped: dense Hessian", None, None, None),
+        ]
+    ]
     results = {
-        "config": {"C": 1.0, "tol": 1e-6, "quick": True},
+        "format": 2,
+        "config": {"C": [1.0], "tol": [1e-6], "quick": True, "repeats": 1},
         "machine": {"date": "2026-01-01T00:00:00", "numpy": "2", "scipy": "1"},
-        "problems": {"a_dense": "dense 100x10, K=3"},
-        "results": [
+        "problems": {"letter": {"description": "dense 100x10, K=3"}},
+        "results": rows,
+        "cells": [
             {
-                "problem": "a_dense",
-                "solver": "SoftmaxRegression",
-                "reference": True,
+                "problem": "letter",
+                "kind": "multiclass",
+                "C": 1.0,
+                "tol": 1e-6,
                 "status": "ok",
-                "time_s": 0.5,
-                "speedup": 1.0,
-                "iters": 20,
-                "converged": True,
-                "rel_gap": 0.0,
-            },
-            {
-                "problem": "a_dense",
-                "solver": "sklearn lbfgs",
-                "reference": False,
-                "status": "ok",
-                "time_s": 2.0,
+                "repeats": 1,
+                "ours_time_s": 0.5,
                 "speedup": 4.0,
-                "iters": 80,
-                "converged": False,
-                "rel_gap": None,
-            },
-            {
-                "problem": "a_dense",
-                "solver": "sklearn newton-cholesky",
-                "reference": False,
-                "status": "n/a: dense Hessian too large",
-                "time_s": None,
-                "speedup": None,
-            },
+                "speedup_peer": "lbfgs (default threads)",
+                "reached": True,
+                "speed_ok": True,
+            }
         ],
+        "summary": {"median_speedup": 4.0, "failures": {}},
     }
     (tmp_path / "latest.json").write_text(json.dumps(results))
     (tmp_path / "speedup.png").write_bytes(b"\x89PNG")
@@ -192,8 +202,10 @@ def test_benchmark_include_with_results(tmp_path, docs_helper):
     )
     text = (out / "benchmarks.inc").read_text()
     assert ".. list-table::" in text
-    assert "**SoftmaxRegression**" in text and "4.00x" in text
-    assert "**no**" in text and "n/a: dense Hessian too large" in text
+    assert "4.00x" in text and "dense 100x10, K=3" in text
+    # notes (a ConvergenceWarning, a skipped solver) are footnotes
+    assert ".. [#letter-1] ConvergenceWarning" in text
+    assert "skipped: dense Hessian" in text
     assert ".. figure:: /generated/speedup.png" in text
     assert (out / "speedup.png").exists()
 

@@ -6,17 +6,18 @@ Three jobs, each small enough to read in one sitting:
 * The API page stays buildable while the package grows: ``api.rst`` lists
   every public object, and an entry that cannot be imported (yet) is dropped
   from the page, with a note, instead of failing the ``-W`` build.
-* Generated includes: the benchmark table (from
-  ``benchmarks/results/latest.json``) and the estimator comparison tables of
-  the user guide are written to ``docs/generated/*.inc`` before Sphinx reads
-  any page, so the numbers on the site always come from the current code and
-  results.
+* Generated includes: the benchmark tables (rendered by
+  ``benchmarks/report.py`` from ``benchmarks/results/latest.json``) and the
+  estimator comparison tables of the user guide are written to
+  ``docs/generated/*.inc`` before Sphinx reads any page, so the numbers on
+  the site always come from the current code and results.
 
 Nothing here imports Sphinx at module level, so the tests can import it
 without the ``docs`` extra installed.
 """
 
 import importlib
+import importlib.util
 import json
 import math
 import os
@@ -233,8 +234,32 @@ def _write(path, text):
 # -- benchmark include ---------------------------------------------------------
 
 
+def _benchmark_report():
+    """``benchmarks/report.py``, loaded by path (it is not part of the package).
+
+    The benchmark's report module renders the tables, so the docs page, the
+    README table and the benchmark's own output share one implementation.
+    Returns None if it cannot be loaded.
+    """
+    path = REPO_ROOT / "benchmarks" / "report.py"
+    spec = importlib.util.spec_from_file_location("sksoftmax_benchmark_report", path)
+    if spec is None or not path.exists():
+        return None
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception:  # a broken report module must not break the docs build
+        return None
+    return module
+
+
 def benchmark_rst(results, image=None):
     """The performance page's generated part, from a ``latest.json`` payload.
+
+    The text comes from ``benchmarks/report.py`` (:func:`docs_rst`): a summary,
+    the chart, then per problem three narrow tables (time and speed-up; the
+    scikit-learn solvers with default and one BLAS thread; objective,
+    iterations, evaluations and criteria), with notes as footnotes.
 
     Parameters
     ----------
@@ -248,150 +273,18 @@ def benchmark_rst(results, image=None):
     -------
     rst : str
     """
-    if results is None:
+    report = _benchmark_report()
+    if report is None:
         return "\n".join(
             [
                 ".. note::",
                 "",
-                "   No benchmark results in this build:",
-                "   ``benchmarks/results/latest.json`` does not exist. Run",
-                "   ``python benchmarks/run.py`` and rebuild the documentation",
-                "   to see the table and the chart here.",
+                "   The benchmark report module ``benchmarks/report.py`` could not",
+                "   be loaded, so the results are not shown in this build.",
                 "",
             ]
         )
-    out = []
-    machine = results.get("machine", {})
-    config = results.get("config", {})
-    facts = [
-        ("Date", machine.get("date", "")[:10]),
-        ("Platform", machine.get("platform")),
-        ("CPUs", machine.get("usable_cpus") or machine.get("cpu_count")),
-        ("Python", machine.get("python")),
-        ("NumPy / SciPy", _pair(machine.get("numpy"), machine.get("scipy"))),
-        ("scikit-learn", machine.get("sklearn")),
-        ("sksoftmax", machine.get("sksoftmax")),
-        ("Settings", _settings(config)),
-    ]
-    out += [f":{key}: {value}" for key, value in facts if value not in (None, "")]
-    out.append("")
-
-    descriptions = results.get("problems", {})
-    rows, previous = [], None
-    for row in results.get("results", []):
-        problem = row.get("problem", "")
-        status = row.get("status", "ok")
-        ok = status == "ok"
-        name = row.get("solver", "")
-        if row.get("reference"):
-            name = f"**{name}**"
-        converged = row.get("converged")
-        rows.append(
-            [
-                f"``{problem}``" if problem != previous else "",
-                name,
-                _number(row.get("time_s"), ".3f") if ok else "",
-                _speedup(row.get("speedup")) if ok else "",
-                _number(row.get("iters"), ".0f") if ok else "",
-                {True: "yes", False: "**no**"}.get(converged, ""),
-                _number(row.get("rel_gap"), ".1e") if ok else "",
-                "" if ok else _escape(status),
-            ]
-        )
-        previous = problem
-    if rows:
-        out += _list_table(
-            [
-                "Problem",
-                "Solver",
-                "Time (s)",
-                "Time / sksoftmax",
-                "Iterations",
-                "Converged",
-                "Objective gap",
-                "Note",
-            ],
-            rows,
-            widths=[14, 30, 9, 10, 9, 9, 9, 20],
-            caption="Best fit time over the repeats; the reference estimator in bold",
-        )
-    if descriptions:
-        out += ["The problems:", ""]
-        out += [f"``{key}``\n   {_escape(text)}" for key, text in descriptions.items()]
-        out.append("")
-    micro = results.get("micro")
-    if micro and micro.get("ratio_float64") is not None:
-        out += [
-            "One evaluation of the softmax loss and gradient costs "
-            f"{_number(micro.get('ratio_float64'), '.2f')} times its two matrix "
-            f"products alone in float64 "
-            f"({_number(micro.get('ratio_float32'), '.2f')} in float32), on "
-            "problem (a).",
-            "",
-        ]
-    summary = results.get("summary") or {}
-    if summary.get("median_speedup_lbfgs") is not None:
-        out += [
-            "Over problems (a) to (g), SoftmaxRegression is "
-            f"{_number(summary.get('median_speedup_lbfgs'), '.1f')} times faster than "
-            "scikit-learn's lbfgs solver in the median (at least "
-            f"{_number(summary.get('min_speedup_lbfgs'), '.1f')} times).",
-            "",
-        ]
-    precision = results.get("precision") or {}
-    if precision.get("float32_speedup") is not None:
-        out += [
-            "Fitting problem (a) as float32 takes "
-            f"{_number(precision.get('fit_s_float32'), '.3f')} s against "
-            f"{_number(precision.get('fit_s_float64'), '.3f')} s in float64 "
-            f"({_number(precision.get('float32_speedup'), '.2f')} times faster; "
-            "the two fits alternate in the same run), and the two models' "
-            "probabilities differ by at most "
-            f"{_number(precision.get('max_proba_gap'), '.1e')}.",
-            "",
-        ]
-    if image:
-        out += [
-            f".. figure:: {image}",
-            "   :alt: Bar chart of the fit time of each peer solver divided by "
-            "the fit time of sksoftmax, per problem, on a log scale",
-            "   :width: 100%",
-            "",
-            "   Time of each peer divided by the time of sksoftmax (log scale);",
-            "   above the dashed line sksoftmax is faster.",
-            "",
-        ]
-    else:
-        out += [
-            ".. note::",
-            "",
-            "   The speed-up chart (``benchmarks/results/speedup.png``) is not",
-            "   present in this build.",
-            "",
-        ]
-    return "\n".join(out)
-
-
-def _pair(a, b):
-    return f"{a} / {b}" if a and b else None
-
-
-def _settings(config):
-    keys = ("C", "tol", "max_iter", "repeats")
-    parts = [f"{key}={config[key]}" for key in keys if key in config]
-    if config.get("quick"):
-        parts.append("quick (small) sizes")
-    return ", ".join(parts) or None
-
-
-def _speedup(value):
-    text = _number(value, ".2f", missing="")
-    return f"{text}x" if text else ""
-
-
-def _escape(text):
-    """Make free text safe inside an rst table cell."""
-    return str(text).replace("\\", "\\\\").replace("*", "\\*").replace("`", "\\`")
+    return report.docs_rst(results, image)
 
 
 def write_benchmark_include(
