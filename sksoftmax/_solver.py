@@ -252,8 +252,8 @@ class LBFGSSolver:
         be within ``OBJECTIVE_GAP`` (relative) of the minimum.
         """
         ok = self.grad_max <= self.tol
-        group_values = self.values if self.separable else np.full(
-            self.shape[0], self.values.sum()
+        group_values = (
+            self.values if self.separable else np.full(self.shape[0], self.values.sum())
         )
         ok &= self._estimated_gap() <= OBJECTIVE_GAP * np.abs(group_values)
         self.first_converged[ok & (self.first_converged < 0)] = self.n_iter
