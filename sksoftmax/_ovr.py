@@ -56,7 +56,8 @@ class OneVsRestLogistic(_LinearClassifier):
     tol : float, default=1e-4
         Stop when, for every label, the largest absolute entry of the gradient
         of its objective divided by ``C * sum(weights)`` is at most ``tol``
-        (scikit-learn's lbfgs criterion, label by label).
+        (scikit-learn's lbfgs criterion, label by label) and its objective is
+        estimated within 1e-10 (relative) of its minimum.
     max_iter : int, default=1000
         Maximum number of solver iterations.
     class_weight : dict, "balanced" or None, default=None

@@ -43,7 +43,8 @@ class SoftmaxRegression(_LinearClassifier):
         Stop when the largest absolute entry of the gradient of the objective
         divided by ``C * sum(sample_weight)`` is at most ``tol``; the same
         criterion as scikit-learn's lbfgs solver, so equal ``tol`` compares
-        fairly. Small problems are then refined to rounding level by a few
+        fairly, and the objective is estimated within 1e-10 (relative) of its
+        minimum. Small problems are then refined to rounding level by a few
         Newton steps.
     max_iter : int, default=1000
         Maximum number of solver iterations.
