@@ -416,3 +416,65 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         coef = np.column_stack([self.coef_, self.intercept_]).astype(np.float64)
         scores = np.ascontiguousarray(score_products(X, coef, True, np.float64).T)
         return scores, np.result_type(X.dtype, self.coef_.dtype)
+
+    @chunkwise_on_dask
+    def decision_function(self, X):
+        """Linear scores: logits of a softmax, log-odds of one-vs-rest labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_outputs) or (n_samples,)
+            One column per class (softmax) or label (one-vs-rest); a 1-D
+            array of the log-odds of ``classes_[1]`` for two classes.
+        """
+        scores, dtype = self._raw_scores(X)
+        scores = scores.astype(dtype, copy=False)
+        return scores[:, 0] if self._one_score_column() else scores
+
+    @chunkwise_on_dask
+    def predict_proba(self, X):
+        """Probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_outputs)
+            Class probabilities summing to one (softmax; one-vs-rest on 1-D
+            labels normalises the per-class probabilities, as
+            ``OneVsRestClassifier``), or independent per-label probabilities
+            (one-vs-rest on an indicator matrix).
+        """
+        scores, dtype = self._raw_scores(X)
+        return self._probabilities(scores, log=False).astype(dtype, copy=False)
+
+    @chunkwise_on_dask
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, finite for finite input.
+
+        Computed from the scores in log space rather than as the log of
+        ``predict_proba``, so a probability below the smallest float gives a
+        large negative number instead of ``-inf``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
+            A dask array or DataFrame gives a lazy dask array, computed
+            chunk by chunk.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_outputs)
+        """
+        scores, dtype = self._raw_scores(X)
+        return self._probabilities(scores, log=True).astype(dtype, copy=False)

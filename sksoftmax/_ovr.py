@@ -310,25 +310,6 @@ class OneVsRestLogistic(_LinearClassifier):
 
     # -- prediction ----------------------------------------------------------
 
-    @chunkwise_on_dask
-    def decision_function(self, X):
-        """Per-label log-odds.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            A dask array or DataFrame gives a lazy dask array, computed
-            chunk by chunk.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples, n_labels) or (n_samples,)
-            1-D for two classes given as 1-D labels.
-        """
-        scores, dtype = self._raw_scores(X)
-        scores = scores.astype(dtype, copy=False)
-        return scores[:, 0] if self._is_binary() else scores
-
     def _output_labels(self):
         # With two classes the one row of coef_ is classes_[1]'s.
         return self.classes_[1:] if self._is_binary() else self.classes_
@@ -342,55 +323,18 @@ class OneVsRestLogistic(_LinearClassifier):
     def _is_binary(self):
         return self._target_type == "binary"
 
-    @chunkwise_on_dask
-    def predict_proba(self, X):
-        """Probabilities.
+    _one_score_column = _is_binary
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            A dask array or DataFrame gives a lazy dask array, computed
-            chunk by chunk.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_labels)
-            Independent per-label probabilities for an indicator matrix;
-            per-class probabilities normalised to sum to one for 1-D labels.
-        """
-        scores, dtype = self._raw_scores(X)
+    def _probabilities(self, scores, log):
         if self._is_binary():
-            proba = _binary_proba(scores)
-        elif self._target_type == "multilabel-indicator":
-            proba = expit(scores)
-        else:
-            # The ratio expit(z_k) / sum_j expit(z_j), taken in log space
-            # (softmax of the log-probabilities) so it never divides 0 by 0.
-            proba = softmax(log_expit(scores), axis=1)
-        return proba.astype(dtype, copy=False)
-
-    @chunkwise_on_dask
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`, finite for finite input.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            A dask array or DataFrame gives a lazy dask array, computed
-            chunk by chunk.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_labels)
-        """
-        scores, dtype = self._raw_scores(X)
-        if self._is_binary():
-            log_proba = _binary_log_proba(scores)
-        elif self._target_type == "multilabel-indicator":
-            log_proba = log_expit(scores)
-        else:
-            log_proba = log_softmax(log_expit(scores), axis=1)
-        return log_proba.astype(dtype, copy=False)
+            return _binary_log_proba(scores) if log else _binary_proba(scores)
+        if self._target_type == "multilabel-indicator":
+            return log_expit(scores) if log else expit(scores)
+        # 1-D classes: expit(z_k) / sum_j expit(z_j), as OneVsRestClassifier,
+        # taken in log space (softmax of the log-probabilities) so it never
+        # divides 0 by 0.
+        log_proba = log_expit(scores)
+        return log_softmax(log_proba, axis=1) if log else softmax(log_proba, axis=1)
 
     @chunkwise_on_dask
     def predict(self, X):

@@ -175,71 +175,17 @@ class SoftmaxRegression(_LinearClassifier):
         self._set_coef(result.coef, n_features)
         self.n_iter_ = result.n_iter[:1].astype(np.int32)
 
-    @chunkwise_on_dask
-    def decision_function(self, X):
-        """Linear scores.
+    # -- prediction ----------------------------------------------------------
 
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            A dask array or DataFrame gives a lazy dask array, computed
-            chunk by chunk.
+    def _one_score_column(self):
+        return self.coef_.shape[0] == 1
 
-        Returns
-        -------
-        scores : ndarray of shape (n_samples, n_classes) or (n_samples,)
-            Logits; a 1-D array of the log-odds of ``classes_[1]`` when
-            there are two classes.
-        """
-        scores, dtype = self._raw_scores(X)
-        scores = scores.astype(dtype, copy=False)
-        return scores[:, 0] if scores.shape[1] == 1 else scores
-
-    @chunkwise_on_dask
-    def predict_proba(self, X):
-        """Class probabilities (rows sum to one).
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            A dask array or DataFrame gives a lazy dask array, computed
-            chunk by chunk.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-        """
-        scores, dtype = self._raw_scores(X)
-        if scores.shape[1] == 1:
-            proba = _binary_proba(scores)
-        else:
-            proba = softmax(scores, axis=1)
-        return proba.astype(dtype, copy=False)
-
-    @chunkwise_on_dask
-    def predict_log_proba(self, X):
-        """Logarithm of the class probabilities, finite for finite input.
-
-        Computed as ``log_softmax`` of the scores rather than the log of
-        ``predict_proba``, so a probability below the smallest float gives a
-        large negative number instead of ``-inf``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array} of shape (n_samples, n_features)
-            A dask array or DataFrame gives a lazy dask array, computed
-            chunk by chunk.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        scores, dtype = self._raw_scores(X)
-        if scores.shape[1] == 1:
-            log_proba = _binary_log_proba(scores)
-        else:
-            log_proba = log_softmax(scores, axis=1)
-        return log_proba.astype(dtype, copy=False)
+    def _probabilities(self, scores, log):
+        # log_softmax rather than the log of softmax: a probability below the
+        # smallest float gives a large negative number instead of -inf.
+        if self._one_score_column():
+            return _binary_log_proba(scores) if log else _binary_proba(scores)
+        return log_softmax(scores, axis=1) if log else softmax(scores, axis=1)
 
     @chunkwise_on_dask
     def predict(self, X):
