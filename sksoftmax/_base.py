@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -243,7 +244,9 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     # -- fitting -------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> "_LinearClassifier":
         """Fit the model.
 
         Parameters
@@ -418,7 +421,7 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         return scores, np.result_type(X.dtype, self.coef_.dtype)
 
     @chunkwise_on_dask
-    def decision_function(self, X):
+    def decision_function(self, X: ArrayLike) -> np.ndarray:
         """Linear scores: logits of a softmax, log-odds of one-vs-rest labels.
 
         Parameters
@@ -438,7 +441,7 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         return scores[:, 0] if self._one_score_column() else scores
 
     @chunkwise_on_dask
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Probabilities.
 
         Parameters
@@ -459,7 +462,7 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         return self._probabilities(scores, log=False).astype(dtype, copy=False)
 
     @chunkwise_on_dask
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Logarithm of :meth:`predict_proba`, finite for finite input.
 
         Computed from the scores in log space rather than as the log of

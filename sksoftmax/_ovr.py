@@ -5,6 +5,7 @@ from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from scipy.special import expit, log_expit, logit
 from sklearn.utils._param_validation import Interval
 
@@ -337,7 +338,7 @@ class OneVsRestLogistic(_LinearClassifier):
         return log_softmax(log_proba, axis=1) if log else softmax(log_proba, axis=1)
 
     @chunkwise_on_dask
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predicted labels.
 
         Parameters

@@ -1,6 +1,7 @@
 """SoftmaxRegression: multinomial logistic regression for exclusive classes."""
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._base import (
     EncodedTargets,
@@ -188,7 +189,7 @@ class SoftmaxRegression(_LinearClassifier):
         return log_softmax(scores, axis=1) if log else softmax(scores, axis=1)
 
     @chunkwise_on_dask
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Most probable class.
 
         Parameters
