@@ -211,12 +211,16 @@ class EncodedTargets:
         for unit weights.
     rows : slice or ndarray
         Which rows of the model's coefficients the loss fits.
+    intercepts : ndarray or None
+        Intercepts of every row of the model, final for the rows the loss
+        does not fit (labels constant in training); None when it fits all.
     """
 
     loss: object
     targets: np.ndarray
     weights: np.ndarray
     rows: object = field(default_factory=lambda: slice(None))
+    intercepts: object = None
 
 
 class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
@@ -288,7 +292,6 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             )
             build_objective = in_memory_objective
         sample_weight = check_sample_weight(sample_weight, X)
-        self._coef_dtype = X.dtype
         encoded = self._encode_targets(y, sample_weight)
         result = None
         if encoded.loss is not None:
@@ -302,6 +305,10 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             if np.isinf(self.C):
                 self._check_separation(objective, result, encoded.rows)
         self._store_solution(result, encoded, X.shape[1])
+        # Results in the training data's dtype, as scikit-learn: the solver
+        # works in float64, float32 X gets float32 coefficients.
+        self.coef_ = self.coef_.astype(X.dtype, copy=False)
+        self.intercept_ = self.intercept_.astype(X.dtype, copy=False)
         return self
 
     def _check_target_shape(self, y):
@@ -381,17 +388,14 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
         )
 
     def _set_coef(self, coef, n_features, fit_intercept=None):
-        """Store ``coef`` (rows with the intercept column last, if fitted) in
-        the training data's dtype, as scikit-learn does: the solver works in
-        float64, results are reported as float32 for float32 ``X``."""
+        """Store ``coef`` (rows with the intercept column last, if fitted)."""
         if fit_intercept is None:
             fit_intercept = self.fit_intercept
-        dtype = self._coef_dtype
-        self.coef_ = np.ascontiguousarray(coef[:, :n_features], dtype=dtype)
+        self.coef_ = np.ascontiguousarray(coef[:, :n_features])
         if fit_intercept:
-            self.intercept_ = coef[:, n_features].astype(dtype)
+            self.intercept_ = coef[:, n_features].copy()
         else:
-            self.intercept_ = np.zeros(coef.shape[0], dtype=dtype)
+            self.intercept_ = np.zeros(coef.shape[0])
 
     # -- prediction ----------------------------------------------------------
 

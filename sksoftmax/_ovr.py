@@ -265,23 +265,23 @@ class OneVsRestLogistic(_LinearClassifier):
                 )
         has_positive = (Y & weighted).any(axis=0)
         has_negative = (~Y & weighted).any(axis=0)
-        self._constant = ~(has_positive & has_negative)
-        self._constant_logit = np.where(
-            has_positive, _SATURATED_LOGIT, -_SATURATED_LOGIT
+        constant = ~(has_positive & has_negative)
+        intercepts = np.where(
+            constant, np.where(has_positive, _SATURATED_LOGIT, -_SATURATED_LOGIT), 0.0
         )
-        if self._constant.any():
-            self._warn_constant()
-        active = np.flatnonzero(~self._constant)
+        if constant.any():
+            self._warn_constant(constant)
+        active = np.flatnonzero(~constant)
         if not active.size:
-            return EncodedTargets(None, Y, weights, active)
+            return EncodedTargets(None, Y, weights, active, intercepts)
         loss = BinaryLoss(active.size, self.fit_intercept)
         if weights is not None and weights.ndim == 2:
             weights = weights[:, active]
         if active.size < Y.shape[1]:
             Y = Y[:, active]
-        return EncodedTargets(loss, Y, weights, active)
+        return EncodedTargets(loss, Y, weights, active, intercepts)
 
-    def _warn_constant(self):
+    def _warn_constant(self, constant):
         """Say which labels are constant, as OneVsRestClassifier does."""
         if self._target_type == "multiclass" and len(self.classes_) == 1:
             message = (
@@ -291,7 +291,7 @@ class OneVsRestLogistic(_LinearClassifier):
         else:
             labels = self._output_labels()
             message = (
-                f"Label(s) {labels[self._constant].tolist()} are constant in "
+                f"Label(s) {labels[constant].tolist()} are constant in "
                 "the training data (always 0 or always 1, counting only "
                 "samples of positive weight); they will always predict that "
                 "value."
@@ -299,15 +299,14 @@ class OneVsRestLogistic(_LinearClassifier):
         warnings.warn(message, UserWarning, stacklevel=5)
 
     def _store_solution(self, result, encoded, n_features):
-        n_labels = self._constant.shape[0]
+        n_labels = encoded.intercepts.shape[0]
         coef = np.zeros((n_labels, n_features + 1))
-        coef[self._constant, -1] = self._constant_logit[self._constant]
+        coef[:, -1] = encoded.intercepts
         self.n_iter_ = np.zeros(n_labels, dtype=np.int32)
         if result is not None:
             coef[encoded.rows, : result.coef.shape[1]] = result.coef
             self.n_iter_[encoded.rows] = result.n_iter
         self._set_coef(coef, n_features, fit_intercept=True)
-        del self._constant, self._constant_logit
 
     # -- prediction ----------------------------------------------------------
 
