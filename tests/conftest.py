@@ -3,12 +3,15 @@
 * ``generator``: each of the four data set generators, in turn.
 * ``docs_helper``: the documentation's local Sphinx extension
   (``docs/_ext/sksoftmax_docs.py``), imported without Sphinx.
+* ``overlapping_classes``: 600 x 4 with 3 overlapping classes (20% of the
+  labels flipped), where an unpenalised model has a finite optimum.
 """
 
 import importlib.util
 from pathlib import Path
 
 import pytest
+from sklearn.datasets import make_classification
 
 from sksoftmax.datasets import (
     make_music_genres,
@@ -41,3 +44,18 @@ def docs_helper():
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+@pytest.fixture(scope="session")
+def overlapping_classes():
+    """``(X, y)``: 3 overlapping classes, finite unpenalised optimum."""
+    return make_classification(
+        n_samples=600,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        n_clusters_per_class=1,
+        flip_y=0.2,
+        random_state=1,
+    )

@@ -327,19 +327,12 @@ def _separation_warnings(model, X, y):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS, ids=_name)
-def test_no_separation_warning_on_overlapping_classes_or_finite_C(Estimator):
+def test_no_separation_warning_on_overlapping_classes_or_finite_C(
+    Estimator, overlapping_classes
+):
     """Defect 9: no false alarm: overlapping classes at C=inf (the statsmodels
     MNLogit parity data), or separable data with a penalty."""
-    X, y = make_classification(
-        n_samples=600,
-        n_features=4,
-        n_informative=3,
-        n_redundant=0,
-        n_classes=3,
-        n_clusters_per_class=1,
-        flip_y=0.2,
-        random_state=1,
-    )
+    X, y = overlapping_classes
     assert not _separation_warnings(Estimator(C=np.inf, tol=1e-10), X, y)
     assert not _separation_warnings(Estimator(C=1.0), *separable(3))
 

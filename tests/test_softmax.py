@@ -148,18 +148,9 @@ def test_binary_equals_two_class_softmax_at_half_C():
     assert np.abs(gb).max() < 1e-6 * scale
 
 
-def test_unpenalised_matches_statsmodels_mnlogit():
+def test_unpenalised_matches_statsmodels_mnlogit(overlapping_classes):
     sm = pytest.importorskip("statsmodels.api")
-    X, y = make_classification(
-        n_samples=600,
-        n_features=4,
-        n_informative=3,
-        n_redundant=0,
-        n_classes=3,
-        n_clusters_per_class=1,
-        flip_y=0.2,
-        random_state=1,
-    )
+    X, y = overlapping_classes
     clf = SoftmaxRegression(C=np.inf, tol=1e-10).fit(X, y)
     result = sm.MNLogit(y, sm.add_constant(X)).fit(method="newton", disp=0, tol=1e-12)
     # statsmodels reports each class against class 0: column k-1, rows
