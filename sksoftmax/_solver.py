@@ -176,6 +176,10 @@ class LBFGSSolver:
         per_row = 0.5 * np.einsum("ij,ij->i", self.grad_v, self.grad_v)
         return per_row if self.separable else np.full_like(per_row, per_row.sum())
 
+    def _per_row(self, group_values):
+        """Group values (one per row, or one for all) repeated per row."""
+        return np.broadcast_to(group_values, (self.shape[0],))
+
     def _group_max(self, per_row):
         """Per-row maxima, each row given its group's maximum."""
         return per_row if self.separable else np.full_like(per_row, per_row.max())
@@ -252,10 +256,9 @@ class LBFGSSolver:
         be within ``OBJECTIVE_GAP`` (relative) of the minimum.
         """
         ok = self.grad_max <= self.tol
-        group_values = (
-            self.values if self.separable else np.full(self.shape[0], self.values.sum())
+        ok &= self._estimated_gap() <= OBJECTIVE_GAP * np.abs(
+            self._per_row(self.values)
         )
-        ok &= self._estimated_gap() <= OBJECTIVE_GAP * np.abs(group_values)
         self.first_converged[ok & (self.first_converged < 0)] = self.n_iter
         return bool(ok.all())
 
@@ -391,28 +394,19 @@ class LBFGSSolver:
         return self.objective.project(steps.reshape(coef.shape))
 
     def _damped_step(self, coef, direction, values, grad_max):
-        """Backtrack each group's Newton step until its gradient shrinks;
-        None when no group improves."""
-        n_groups = values.shape[0]
-        accepted = np.zeros(n_groups, dtype=bool)
+        """Backtrack the Newton step until each group's gradient shrinks (the
+        rows of one group move together); None when no group improves."""
+        accepted = np.zeros(self.shape[0], dtype=bool)
         new_coef = coef.copy()
+        limit = self._per_row(values + REFINE_VALUE_SLACK * (np.abs(values) + 1.0))
         for step in 0.5 ** np.arange(12):
             trial = coef - step * direction
             trial_values, trial_grad = self.objective.value_gradient(trial)
             self.n_evaluations += 1
-            trial_max = np.abs(trial_grad).max(axis=1)
-            if not self.separable:
-                trial_max = np.array([trial_max.max()])
-                group_max = np.array([grad_max.max()])
-            else:
-                group_max = grad_max
-            slack = REFINE_VALUE_SLACK * (np.abs(values) + 1.0)
-            good = (trial_max < group_max) & (trial_values <= values + slack)
+            trial_max = self._group_max(np.abs(trial_grad).max(axis=1))
+            good = (trial_max < grad_max) & (self._per_row(trial_values) <= limit)
             good &= ~accepted
-            if self.separable:
-                new_coef[good] = trial[good]
-            elif good[0]:
-                new_coef = trial
+            new_coef[good] = trial[good]
             accepted |= good
             if accepted.all():
                 break
