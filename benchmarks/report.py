@@ -119,8 +119,12 @@ def cell_verdicts(rows, evaluations=(), slack=SLACK):
         if e.get("total") is not None
     }
     tightest = {}
+    peer_runs = {}
     for problem, C, tol in by_cell:
         tightest[problem, C] = min(tightest.get((problem, C), math.inf), tol)
+    for row in rows:
+        if not row.get("ours") and _ok(row) and row.get("objective") is not None:
+            peer_runs.setdefault((row["problem"], row["C"]), []).append(row)
 
     cells = []
     for key, members in by_cell.items():
@@ -163,16 +167,24 @@ def cell_verdicts(rows, evaluations=(), slack=SLACK):
             cell["objective_ok"] = _reaches(mine, reference, slack)
         else:
             cell["objective_ok"] = None
-        # (iii) speed against the fastest variant that reaches our objective
+        # (iii) speed against the fastest variant that reaches our objective,
+        # at any tol: a user who wants this model from scikit-learn has to
+        # ask for the tol that gets there.
         timed = [r for r in peers if r.get("objective") is not None]
-        reaching = [r for r in timed if _reaches(r["objective"], mine, slack)]
+        reaching = [
+            r for r in peer_runs[problem, C] if _reaches(r["objective"], mine, slack)
+        ]
         pool = reaching or timed
         if pool:
             fastest = min(pool, key=lambda r: r["time_s"])
             cell["speedup"] = fastest["time_s"] / ours["time_s"]
             cell["speedup_peer"] = _variant(fastest)
+            cell["speedup_peer_tol"] = fastest["tol"]
             cell["speedup_peer_time_s"] = fastest["time_s"]
             cell["reached"] = bool(reaching)
+        if timed:
+            # Against the fastest peer at the same tol, whatever its model.
+            cell["speedup_same_tol"] = min(r["time_s"] for r in timed) / ours["time_s"]
             target = TARGET_OVR if cell["kind"] == "multilabel" else TARGET_MIN
             cell["speed_ok"] = cell["speedup"] >= target
         else:
@@ -403,7 +415,15 @@ def write_json(path, payload):
 
 
 def load(path=RESULTS_DIR / "latest.json"):
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    """A results file, with its verdicts recomputed from its rows (so the
+    report always applies this module's criteria)."""
+    results = json.loads(Path(path).read_text(encoding="utf-8"))
+    if results.get("results"):
+        results["cells"] = cell_verdicts(
+            results["results"], results.get("evaluations", ())
+        )
+        results["summary"] = summarize(results["cells"])
+    return results
 
 
 # -- chart -------------------------------------------------------------------------

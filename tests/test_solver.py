@@ -443,3 +443,91 @@ def test_fit_memory_is_a_few_work_arrays(Estimator):
         tracemalloc.stop()
     n_outputs = 1
     assert peak <= 2 * n * n_outputs * np.dtype(np.float64).itemsize
+
+
+# -- the truncated Newton phase ------------------------------------------------
+
+
+@pytest.fixture
+def newton_cg_everywhere(monkeypatch):
+    """Make small problems take the truncated Newton phase after 3 L-BFGS
+    iterations (it normally needs NEWTON_CG_MIN_COEFS coefficients, and
+    small problems get the dense Newton refinement instead); count the
+    Newton steps."""
+    import sksoftmax._solver as solver
+
+    monkeypatch.setattr(solver, "NEWTON_CG_MIN_COEFS", 1)
+    monkeypatch.setattr(solver, "REFINE_MAX_PARAMS", 0)
+    monkeypatch.setattr(solver, "NEWTON_CG_SWITCH", 3)
+    steps = []
+    original = solver.LBFGSSolver._line_search
+
+    def counting(self, direction):
+        moved = original(self, direction)
+        steps.append(moved)
+        return moved
+
+    monkeypatch.setattr(solver.LBFGSSolver, "_line_search", counting)
+    return steps
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_newton_cg_phase_converges_to_the_minimiser(
+    newton_cg_everywhere, monkeypatch, kind, fit_intercept, sparse
+):
+    X, y = _problem(3, n_samples=300, n_features=8)
+    s = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0])
+    Xin = sp.csr_matrix(X) if sparse else X
+    loss = _loss(kind, Xin, y, C=50.0, fit_intercept=fit_intercept, sample_weight=s)
+    tol = 1e-9
+    result = bound.minimize(loss, np.zeros(loss.coef_shape), tol=tol, max_iter=500)
+    assert any(newton_cg_everywhere), "the Newton phase never ran"
+    assert result.converged.all()
+    assert np.all(_row_grad_max(loss, result.coef) <= tol)
+    newton_cg_everywhere.clear()
+    # The same problem by L-BFGS and the dense Newton refinement.
+    import sksoftmax._solver as solver
+
+    monkeypatch.setattr(solver, "NEWTON_CG_MIN_COEFS", np.inf)
+    monkeypatch.setattr(solver, "REFINE_MAX_PARAMS", 2000)
+    reference = bound.minimize(
+        loss, np.zeros(loss.coef_shape), tol=1e-11, max_iter=2000
+    )
+    assert not newton_cg_everywhere
+    assert result.value <= reference.value + 1e-12 * abs(reference.value)
+    np.testing.assert_allclose(result.coef, reference.coef, atol=1e-6)
+
+
+@pytest.mark.parametrize("Estimator", [SoftmaxRegression, OneVsRestLogistic])
+def test_newton_cg_phase_matches_sklearn_through_the_estimators(
+    newton_cg_everywhere, Estimator
+):
+    X, y = load_digits(return_X_y=True)
+    X = X[:600] / 16.0
+    y = y[:600]
+    C = 10.0
+    ours = Estimator(C=C, tol=1e-8, max_iter=1000).fit(X, y)
+    assert any(newton_cg_everywhere)
+    if Estimator is SoftmaxRegression:
+        ref = LogisticRegression(C=C, tol=1e-12, max_iter=20_000).fit(X, y)
+        f_ours = multinomial_objective(ours.coef_, ours.intercept_, X, y, C=C)[0]
+        f_ref = multinomial_objective(ref.coef_, ref.intercept_, X, y, C=C)[0]
+        assert f_ours <= f_ref + 1e-10 * abs(f_ref)
+        np.testing.assert_allclose(
+            ours.predict_proba(X), ref.predict_proba(X), atol=1e-5
+        )
+    else:
+        for k in (0, 7):
+            target = (y == k).astype(int)
+            ref = LogisticRegression(C=C, tol=1e-12, max_iter=20_000).fit(X, target)
+            np.testing.assert_allclose(ours.coef_[k], ref.coef_[0], atol=1e-4)
+
+
+def test_newton_cg_phase_respects_max_iter(newton_cg_everywhere):
+    X, y = _problem(4, n_samples=300, n_features=8)
+    loss = _loss("multinomial", X, y, C=1e4)
+    result = bound.minimize(loss, np.zeros(loss.coef_shape), tol=1e-14, max_iter=6)
+    assert result.n_iter.max() <= 6
+    assert any(newton_cg_everywhere)

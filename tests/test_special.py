@@ -432,3 +432,32 @@ def test_input_not_modified(func, dtype):
     func(x)
     func(x, axis=0)
     np.testing.assert_array_equal(x, original)
+
+
+# -- the training kernels (private: used by the loss only) ------------------
+
+
+@pytest.mark.parametrize(
+    "dtype, far", [(np.float64, -720.0), (np.float32, np.float32(-95.0))]
+)
+def test_training_kernels_keep_probabilities_out_of_the_subnormal_range(dtype, far):
+    """Subnormal probabilities make every product with them ~100x slower;
+    the kernels the loss uses keep them at a normal floor instead, a change
+    far below the precision of the other entries."""
+    from sksoftmax.special import _sigmoid_inplace, _softmax_columns_inplace
+
+    tiny = np.finfo(dtype).tiny
+    Z = np.array([[0.0, 0.0, 0.0], [far, -3.0, 2 * far], [-1.0, far, 0.5]], dtype)
+    P = Z.copy()
+    lse = _softmax_columns_inplace(P)
+    assert not np.any((P != 0) & (np.abs(P) < tiny))
+    np.testing.assert_allclose(
+        P, scipy.special.softmax(Z.astype(float), axis=0), rtol=1e-6, atol=1e-24
+    )
+    np.testing.assert_allclose(
+        lse, scipy.special.logsumexp(Z.astype(float), axis=0), rtol=1e-6
+    )
+    S = np.array([far, -far, 0.0, 2 * far], dtype)
+    sig = _sigmoid_inplace(S.copy())
+    assert not np.any((sig != 0) & (np.abs(sig) < tiny))
+    np.testing.assert_allclose(sig, scipy.special.expit(S.astype(float)), atol=1e-24)
