@@ -151,6 +151,7 @@ class OneVsRestLogistic(_LinearClassifier):
         self,
         C=1.0,
         *,
+        l1_ratio=0.0,
         fit_intercept=True,
         tol=1e-4,
         max_iter=1000,
@@ -161,6 +162,7 @@ class OneVsRestLogistic(_LinearClassifier):
         precondition=True,
     ):
         self.C = C
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter

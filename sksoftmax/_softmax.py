@@ -2,6 +2,7 @@
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.utils._param_validation import StrOptions
 
 from ._base import (
     EncodedTargets,
@@ -119,6 +120,7 @@ class SoftmaxRegression(_LinearClassifier):
         self,
         C=1.0,
         *,
+        l1_ratio=0.0,
         fit_intercept=True,
         tol=1e-4,
         max_iter=1000,
@@ -126,8 +128,10 @@ class SoftmaxRegression(_LinearClassifier):
         warm_start=False,
         verbose=0,
         precondition=True,
+        l1_groups=None,
     ):
         self.C = C
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
@@ -135,6 +139,15 @@ class SoftmaxRegression(_LinearClassifier):
         self.warm_start = warm_start
         self.verbose = verbose
         self.precondition = precondition
+        self.l1_groups = l1_groups
+
+    _parameter_constraints: dict = {
+        **_LinearClassifier._parameter_constraints,
+        "l1_groups": [StrOptions({"features"}), None],
+    }
+
+    def _l1_groups(self):
+        return self.l1_groups
 
     def _check_target_shape(self, y):
         shape = getattr(y, "shape", None)
