@@ -238,3 +238,46 @@ class L1Penalty:
             away = G + l1 * W / np.where(w_norm > 0, w_norm, 1.0)
         RW[...] = np.abs(np.where(w_norm > 0, away, at_zero))
         return residual.max(axis=1, initial=0.0)
+
+    def support(self, V):
+        """Mask of the coefficients that are free on the current support:
+        nonzero penalised entries (lasso) or columns (grouped), and every
+        unpenalised one."""
+        free = np.ones(V.shape, dtype=bool)
+        VW = V[:, : self.n_features]
+        if self.groups is None:
+            free[:, : self.n_features] = VW != 0
+        else:
+            free[:, : self.n_features] = np.any(VW != 0, axis=0)
+        return free
+
+    def smooth_gradient(self, V, scale):
+        """Gradient of the penalty on its support, in scaled variables (where
+        the penalty is differentiable; 0 elsewhere)."""
+        out = np.zeros_like(V)
+        VW = V[:, : self.n_features]
+        weight = self.l1[:, None] / scale
+        if self.groups is None:
+            out[:, : self.n_features] = weight * np.sign(VW)
+            return out
+        norms = np.sqrt(np.einsum("kj,kj->j", VW, VW))
+        safe = np.where(norms > 0, norms, 1.0)
+        out[:, : self.n_features] = weight * VW / safe
+        return out
+
+    def smooth_hessian_product(self, V, U, scale):
+        """Hessian of the penalty on its support times ``U`` (scaled
+        variables): 0 for the lasso, ``c (u - v (v . u) / |v|^2) / |v|``
+        per nonzero column for the grouped penalty."""
+        out = np.zeros_like(V)
+        if self.groups is None:
+            return out
+        VW, UW = V[:, : self.n_features], U[:, : self.n_features]
+        norms = np.sqrt(np.einsum("kj,kj->j", VW, VW))
+        safe = np.where(norms > 0, norms, 1.0)
+        weight = self.l1[:, None] / scale
+        along = np.einsum("kj,kj->j", VW, UW) / safe**2
+        out[:, : self.n_features] = np.where(
+            norms > 0, weight * (UW - VW * along) / safe, 0.0
+        )
+        return out

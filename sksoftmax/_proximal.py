@@ -74,6 +74,25 @@ ANDERSON_MEMORY = 5
 # Ridge of Anderson's small least-squares system, relative to its scale.
 ANDERSON_RIDGE = 1e-10
 
+# Refinement: once the support (zero pattern) is right, the objective is
+# smooth on it, so Newton steps on the free coefficients, solved by
+# conjugate gradients on Hessian products (one pass over the rows each, so
+# it scales and runs on dask), take the KKT residual to rounding level in a
+# few steps where first-order methods crawl. At most REFINE_MAX_STEPS per
+# refinement, CG_MAX_ITER products per step, with the usual forcing term
+# min(CG_FORCING, sqrt(|g|)) * |g| (superlinear near the optimum).
+REFINE_MAX_STEPS = 20
+CG_MAX_ITER = 50
+CG_FORCING = 0.1
+# A Newton step is halved at most this often before the refinement gives up.
+NEWTON_BACKTRACKS = 12
+# Proximal gradient tries a refinement after this many iterations with an
+# unchanged support; the split solver after each L-BFGS-B phase, at most
+# MAX_ROUNDS times (a refinement that drops coefficients can leave zeros
+# that L-BFGS-B then has to re-examine).
+STABLE_SUPPORT_ITERATIONS = 10
+MAX_ROUNDS = 4
+
 
 class _CompositeSolver:
     """What both solvers share: evaluation, the KKT test and the result.
@@ -106,13 +125,7 @@ class _CompositeSolver:
         and the per-row KKT residual; remembered as the current point."""
         values, grad = self.objective.value_gradient(coef)
         self.n_evaluations += 1
-        self.coef, self.grad = coef, grad
-        self.smooth = float(values.sum())
-        self.value = self.smooth + self.penalty.value(coef)
-        residual = self.penalty.optimality(coef, grad)
-        self.residual = (
-            residual if self.separable else np.full_like(residual, residual.max())
-        )
+        self._accept(coef, values, grad)
         return self.value
 
     def check_convergence(self):
@@ -145,6 +158,116 @@ class _CompositeSolver:
                 f"[sksoftmax] {stage} iter {self.n_iter:4d}  objective "
                 f"{self.value:.10e}  max|subgrad| {self.residual.max():.3e}"
             )
+
+    # -- refinement on the support ------------------------------------------
+
+    def _orthant(self, V, grad):
+        """Free coefficients and the smooth composite gradient on them, in
+        the scaled variables.
+
+        For the lasso this is OWL-QN's orthant: a nonzero entry keeps its
+        sign; a zero entry whose gradient exceeds the L1 weight is freed
+        with the sign that descends; other zeros stay fixed. A grouped
+        penalty frees its nonzero columns.
+        """
+        g = self.scaling.gradient_to_v(grad)
+        n = self.penalty.n_features
+        free = self.penalty.support(V)
+        if self.penalty.groups is None:
+            weight = self.penalty.l1[:, None] / self.scaling.scale
+            VW, gW = V[:, :n], g[:, :n]
+            signs = np.sign(VW)
+            enter = (VW == 0) & (np.abs(gW) > weight)
+            signs[enter] = -np.sign(gW[enter])
+            free[:, :n] = signs != 0
+            g[:, :n] += weight * signs
+        else:
+            g += self.penalty.smooth_gradient(V, self.scaling.scale)
+            signs = None
+        return g * free, free, signs
+
+    def _keep_signs(self, V, trial, signs):
+        """Entries (lasso) or columns (grouped) that a step carries out of
+        the orthant stop at zero: the penalty is not smooth there."""
+        n = self.penalty.n_features
+        VW, TW = V[:, :n], trial[:, :n]
+        if signs is not None:
+            TW[np.sign(TW) != signs] = 0.0
+        else:
+            TW[:, np.einsum("kj,kj->j", VW, TW) <= 0] = 0.0
+        return trial
+
+    def _newton_direction(self, V, g, free):
+        """Approximately solve ``H d = g`` on the support by conjugate
+        gradients (``H``: Hessian of the composite objective there)."""
+        second_order = self.objective.second_order(self.coef)
+        scaling, scale = self.scaling, self.scaling.scale
+
+        def product(U):
+            U = U * free
+            out = scaling.gradient_to_v(second_order.hessian_product(scaling.to_coef(U)))
+            out += self.penalty.smooth_hessian_product(V, U, scale)
+            self.n_evaluations += 1
+            return out * free
+
+        norm = np.linalg.norm(g)
+        target = min(CG_FORCING, np.sqrt(norm)) * norm
+        d = np.zeros_like(g)
+        r = g.copy()
+        p = r.copy()
+        rr = np.vdot(r, r)
+        for _ in range(CG_MAX_ITER):
+            Hp = product(p)
+            curvature = np.vdot(p, Hp)
+            if not curvature > 0:
+                break
+            alpha = rr / curvature
+            d += alpha * p
+            r -= alpha * Hp
+            rr_new = np.vdot(r, r)
+            if np.sqrt(rr_new) <= target:
+                break
+            p = r + (rr_new / rr) * p
+            rr = rr_new
+        return d if np.any(d) else g
+
+    def refine(self, max_steps):
+        """Newton steps on the current support; True when converged."""
+        for _ in range(max_steps):
+            if self.check_convergence() or self.n_iter >= self.max_iter:
+                break
+            V = self.scaling.from_coef(self.coef)
+            g, free, signs = self._orthant(V, self.grad)
+            g_max = np.abs(g).max()
+            if not g_max > 0:
+                break
+            d = self._newton_direction(V, g, free)
+            limit = self.value + DECREASE_SLACK * (abs(self.value) + 1.0)
+            for step in STEP_SHRINK ** np.arange(NEWTON_BACKTRACKS):
+                trial = self._keep_signs(V, V - step * d, signs)
+                coef = self.scaling.to_coef(trial)
+                values, grad = self.objective.value_gradient(coef)
+                self.n_evaluations += 1
+                total = float(values.sum()) + self.penalty.value(coef)
+                trial_g, _, _ = self._orthant(trial, grad)
+                if total <= limit and np.abs(trial_g).max() < g_max:
+                    break
+            else:
+                break
+            self.n_iter += 1
+            self._accept(coef, values, grad)
+            self.report("Newton")
+        return self.check_convergence()
+
+    def _accept(self, coef, values, grad):
+        """Make an evaluated point the current one."""
+        self.coef, self.grad = coef, grad
+        self.smooth = float(values.sum())
+        self.value = self.smooth + self.penalty.value(coef)
+        residual = self.penalty.optimality(coef, grad)
+        self.residual = (
+            residual if self.separable else np.full_like(residual, residual.max())
+        )
 
     def finish(self):
         """Centre the unpenalised columns where the loss allows it (softmax
@@ -272,6 +395,15 @@ class SplitLBFGSSolver(_CompositeSolver):
         return result.status
 
     def run(self):
+        """Rounds of L-BFGS-B runs, each followed by Newton refinement on
+        the support it found."""
+        for _ in range(MAX_ROUNDS):
+            self.run_lbfgs()
+            if self.refine(REFINE_MAX_STEPS) or self.n_iter >= self.max_iter:
+                break
+            self.rebuild_scaling()
+
+    def run_lbfgs(self):
         """L-BFGS-B runs with scaling rebuilds, until convergence, a stall
         or ``max_iter`` iterations."""
         interval = FIRST_REBUILD_INTERVAL
@@ -330,15 +462,6 @@ class ProximalGradientSolver(_CompositeSolver):
             step *= STEP_SHRINK
         return None
 
-    def _accept(self, coef, values, grad):
-        self.coef, self.grad = coef, grad
-        self.smooth = float(values.sum())
-        self.value = self.smooth + self.penalty.value(coef)
-        residual = self.penalty.optimality(coef, grad)
-        self.residual = (
-            residual if self.separable else np.full_like(residual, residual.max())
-        )
-
     def _extrapolate(self, history):
         """Anderson's combination of the last iterates, or None."""
         X = np.stack([h.ravel() for h in history])
@@ -361,6 +484,7 @@ class ProximalGradientSolver(_CompositeSolver):
         history = []
         interval, next_rebuild = FIRST_REBUILD_INTERVAL, FIRST_REBUILD_INTERVAL
         V = self.scaling.from_coef(self.coef)
+        last_support, support_since = None, None
         while not self.check_convergence() and self.n_iter < self.max_iter:
             gv = self.scaling.gradient_to_v(self.grad)
             found = self._step_from(V, gv, step)
@@ -377,6 +501,14 @@ class ProximalGradientSolver(_CompositeSolver):
                 V = self._try_extrapolation(history, V)
                 history = []
             self.report("proximal")
+            support = self.penalty.support(V)
+            if support_since is None or not np.array_equal(support, last_support):
+                last_support, support_since = support, self.n_iter
+            elif self.n_iter - support_since >= STABLE_SUPPORT_ITERATIONS:
+                if self.refine(REFINE_MAX_STEPS):
+                    break
+                V = self.scaling.from_coef(self.coef)
+                history, support_since = [], None
             if self.n_iter >= next_rebuild:
                 self.rebuild_scaling()
                 V = self.scaling.from_coef(self.coef)
