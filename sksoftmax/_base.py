@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._array_api import _is_numpy_namespace, get_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -224,7 +226,7 @@ class EncodedTargets:
     intercepts: object = None
 
 
-class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
+class _LinearClassifier(DocLinkMixin, SparseCoefMixin, ClassifierMixin, BaseEstimator):
     """Base for L2-regularised linear classifiers fitted by :mod:`._solver`."""
 
     _parameter_constraints: dict = {
@@ -320,7 +322,7 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     def _initial_coef(self, shape, rows):
         """Zeros, or the previous solution's ``rows`` when warm-starting."""
         if self.warm_start and hasattr(self, "coef_"):
-            previous = np.column_stack([self.coef_, self.intercept_])
+            previous = np.column_stack([self._dense_coef(), self.intercept_])
             if not self.fit_intercept:
                 previous = previous[:, :-1]
             try:
@@ -425,6 +427,10 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
 
     # -- prediction ----------------------------------------------------------
 
+    def _dense_coef(self):
+        """``coef_`` as an array, also after :meth:`sparsify`."""
+        return self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
+
     def _validate_for_predict(self, X):
         check_is_fitted(self)
         check_numpy_inputs(type(self).__name__, X)
@@ -446,7 +452,9 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             rule), else float64: the dtype results are returned in.
         """
         X = self._validate_for_predict(X)
-        coef = np.column_stack([self.coef_, self.intercept_]).astype(np.float64)
+        coef = np.column_stack([self._dense_coef(), self.intercept_]).astype(
+            np.float64
+        )
         scores = np.ascontiguousarray(score_products(X, coef, True, np.float64).T)
         return scores, np.result_type(X.dtype, self.coef_.dtype)
 
