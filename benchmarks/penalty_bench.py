@@ -70,9 +70,7 @@ def objective(coef, intercept, X, y, C, l1_ratio, binary):
         lse = np.log(np.exp(Z - top[:, None]).sum(axis=1)) + top
         data = (lse - Z[np.arange(len(y)), y]).sum()
     return (
-        C * data
-        + (1 - l1_ratio) / 2 * (coef**2).sum()
-        + l1_ratio * np.abs(coef).sum()
+        C * data + (1 - l1_ratio) / 2 * (coef**2).sum() + l1_ratio * np.abs(coef).sum()
     )
 
 
@@ -159,9 +157,11 @@ def main():
     for make, Estimator, C, l1_ratio in cases:
         name, X, y = make()
         binary = len(np.unique(y)) == 2
-        seconds, model = timed(
-            lambda: Estimator(C=C, l1_ratio=l1_ratio, tol=1e-8).fit(X, y), REPEATS
-        )
+
+        def fit(Estimator=Estimator, C=C, l1_ratio=l1_ratio, X=X, y=y):
+            return Estimator(C=C, l1_ratio=l1_ratio, tol=1e-8).fit(X, y)
+
+        seconds, model = timed(fit, REPEATS)
         ours = objective(model.coef_, model.intercept_, X, y, C, l1_ratio, binary)
         saga_s, saga_f, saga_tol = saga_at_objective(X, y, C, l1_ratio, ours, binary)
         best = min(ours, saga_f)
@@ -208,9 +208,7 @@ def print_row(row):
         f"{row['saga_tol']:g}) | x{row['speedup']:.1f}"
     )
     if "skglm_seconds" in row:
-        text += (
-            f" | skglm {row['skglm_seconds']:.3f}s (gap {row['skglm_gap']:.1e})"
-        )
+        text += f" | skglm {row['skglm_seconds']:.3f}s (gap {row['skglm_gap']:.1e})"
     print(text, flush=True)
 
 

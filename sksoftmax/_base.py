@@ -18,8 +18,8 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils._array_api import _is_numpy_namespace, get_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
@@ -452,9 +452,7 @@ class _LinearClassifier(DocLinkMixin, SparseCoefMixin, ClassifierMixin, BaseEsti
             rule), else float64: the dtype results are returned in.
         """
         X = self._validate_for_predict(X)
-        coef = np.column_stack([self._dense_coef(), self.intercept_]).astype(
-            np.float64
-        )
+        coef = np.column_stack([self._dense_coef(), self.intercept_]).astype(np.float64)
         scores = np.ascontiguousarray(score_products(X, coef, True, np.float64).T)
         return scores, np.result_type(X.dtype, self.coef_.dtype)
 

@@ -1,8 +1,8 @@
 """Solvers for penalties with an L1 part: the lasso, the elastic net and the
 grouped (feature-wise) lasso.
 
-They minimise ``f(coef) + h(coef)``: ``f`` is an :class:`~sksoftmax._objective.Objective`
-(data term plus the smooth L2 part of the penalty), read through its
+They minimise ``f(coef) + h(coef)``: ``f`` is an
+:class:`~sksoftmax._objective.Objective` (data term plus the smooth L2 part of the penalty), read through its
 contract only (values, gradients and curvature moments; never ``X``), so the
 same code runs in memory and over a dask array; ``h`` is an
 :class:`~sksoftmax._penalty.L1Penalty`. Both work in the diagonal change of
@@ -205,7 +205,9 @@ class _CompositeSolver:
 
         def product(U):
             U = U * free
-            out = scaling.gradient_to_v(second_order.hessian_product(scaling.to_coef(U)))
+            out = scaling.gradient_to_v(
+                second_order.hessian_product(scaling.to_coef(U))
+            )
             out += self.penalty.smooth_hessian_product(V, U, scale)
             self.n_evaluations += 1
             return out * free
@@ -467,9 +469,7 @@ class ProximalGradientSolver(_CompositeSolver):
         X = np.stack([h.ravel() for h in history])
         U = np.diff(X, axis=0)
         gram = U @ U.T
-        gram[np.diag_indices_from(gram)] += ANDERSON_RIDGE * max(
-            np.trace(gram), 1e-300
-        )
+        gram[np.diag_indices_from(gram)] += ANDERSON_RIDGE * max(np.trace(gram), 1e-300)
         try:
             z = np.linalg.solve(gram, np.ones(len(U)))
         except np.linalg.LinAlgError:
