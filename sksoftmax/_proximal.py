@@ -2,13 +2,14 @@
 grouped (feature-wise) lasso.
 
 They minimise ``f(coef) + h(coef)``: ``f`` is an
-:class:`~sksoftmax._objective.Objective` (data term plus the smooth L2 part of the penalty), read through its
-contract only (values, gradients and curvature moments; never ``X``), so the
-same code runs in memory and over a dask array; ``h`` is an
-:class:`~sksoftmax._penalty.L1Penalty`. Both work in the diagonal change of
-variables of :mod:`sksoftmax._precondition` (per-feature scaling, with the
-features virtually centred through the intercept), which preserves the sign
-of every coefficient, so boxes and soft-thresholds keep their form.
+:class:`~sksoftmax._objective.Objective` (data term plus the smooth L2
+part of the penalty), read through its contract only (values, gradients
+and curvature moments; never ``X``), so the same code runs in memory and
+over a dask array; ``h`` is an :class:`~sksoftmax._penalty.L1Penalty`.
+Both work in the diagonal change of variables of
+:mod:`sksoftmax._precondition` (per-feature scaling, with the features
+virtually centred through the intercept), which preserves the sign of
+every coefficient, so boxes and soft-thresholds keep their form.
 
 * :class:`SplitLBFGSSolver` (lasso and elastic net): scipy's L-BFGS-B on
   ``W = P - N`` with ``P, N >= 0``, where the L1 norm is the linear
