@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils._array_api import _is_numpy_namespace, get_namespace
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
@@ -30,8 +32,9 @@ from sklearn.utils.validation import (
 
 from ._doc_link import DocLinkMixin
 from ._objective import in_memory_objective
-from ._penalty import SolverScale
+from ._penalty import L1Penalty, SolverScale
 from ._products import scores as score_products
+from ._proximal import minimize_composite
 from ._solver import minimize_lbfgs
 
 
@@ -223,11 +226,12 @@ class EncodedTargets:
     intercepts: object = None
 
 
-class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
+class _LinearClassifier(DocLinkMixin, SparseCoefMixin, ClassifierMixin, BaseEstimator):
     """Base for L2-regularised linear classifiers fitted by :mod:`._solver`."""
 
     _parameter_constraints: dict = {
         "C": [Interval(Real, 0, None, closed="right")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
@@ -298,10 +302,11 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             scale = SolverScale.from_weights(
                 self.C, encoded.weights, n_samples=X.shape[0]
             )
+            l2, l1 = scale.elastic_net(self.l1_ratio)
             objective = build_objective(
-                encoded.loss, X, encoded.targets, scale.weights, scale.l2
+                encoded.loss, X, encoded.targets, scale.weights, l2
             )
-            result = self._solve(objective, encoded.rows)
+            result = self._solve(objective, encoded.rows, l1)
             if np.isinf(self.C):
                 self._check_separation(objective, result, encoded.rows)
         self._store_solution(result, encoded, X.shape[1])
@@ -317,7 +322,7 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
     def _initial_coef(self, shape, rows):
         """Zeros, or the previous solution's ``rows`` when warm-starting."""
         if self.warm_start and hasattr(self, "coef_"):
-            previous = np.column_stack([self.coef_, self.intercept_])
+            previous = np.column_stack([self._dense_coef(), self.intercept_])
             if not self.fit_intercept:
                 previous = previous[:, :-1]
             try:
@@ -328,16 +333,39 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
                 return previous
         return np.zeros(shape)
 
-    def _solve(self, objective, rows):
-        """Run the solver; ``rows`` of the model are the objective's outputs."""
-        result = minimize_lbfgs(
-            objective,
-            self._initial_coef(objective.coef_shape, rows),
-            tol=self.tol,
-            max_iter=self.max_iter,
-            verbose=self.verbose,
-            precondition=self.precondition,
-        )
+    def _l1_groups(self):
+        """How the L1 part of the penalty groups coefficients (None: each
+        alone)."""
+        return None
+
+    def _solve(self, objective, rows, l1):
+        """Run the solver; ``rows`` of the model are the objective's outputs
+        and ``l1`` the L1 weights at the solver's scale.
+
+        Without an L1 part (``l1_ratio=0`` or ``C=inf``) this is the L2
+        solver alone, exactly as without the option.
+        """
+        coef0 = self._initial_coef(objective.coef_shape, rows)
+        l1 = np.broadcast_to(np.asarray(l1, dtype=np.float64), (coef0.shape[0],))
+        if np.any(l1 > 0):
+            penalty = L1Penalty(l1.copy(), objective.n_features, self._l1_groups())
+            result = minimize_composite(
+                objective,
+                penalty,
+                coef0,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                verbose=self.verbose,
+            )
+        else:
+            result = minimize_lbfgs(
+                objective,
+                coef0,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                verbose=self.verbose,
+                precondition=self.precondition,
+            )
         self._solver_result = result
         # As scikit-learn: a stop at rounding level counts as converged.
         if not result.converged.all() and not result.stalled:
@@ -399,6 +427,10 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
 
     # -- prediction ----------------------------------------------------------
 
+    def _dense_coef(self):
+        """``coef_`` as an array, also after :meth:`sparsify`."""
+        return self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_
+
     def _validate_for_predict(self, X):
         check_is_fitted(self)
         check_numpy_inputs(type(self).__name__, X)
@@ -420,7 +452,7 @@ class _LinearClassifier(DocLinkMixin, ClassifierMixin, BaseEstimator):
             rule), else float64: the dtype results are returned in.
         """
         X = self._validate_for_predict(X)
-        coef = np.column_stack([self.coef_, self.intercept_]).astype(np.float64)
+        coef = np.column_stack([self._dense_coef(), self.intercept_]).astype(np.float64)
         scores = np.ascontiguousarray(score_products(X, coef, True, np.float64).T)
         return scores, np.result_type(X.dtype, self.coef_.dtype)
 

@@ -52,6 +52,13 @@ class OneVsRestLogistic(_LinearClassifier):
     C : float, default=1.0
         Inverse regularisation strength; must be positive. ``numpy.inf``
         fits without penalty.
+    l1_ratio : float in [0, 1], default=0.0
+        Elastic-net mixing, with scikit-learn 1.8+'s meaning: the penalty is
+        ``(1 - l1_ratio) / 2 * ||W||_F^2 + l1_ratio * ||W||_1``. 0 is the L2
+        penalty alone (the L-BFGS solver, unchanged); any positive value
+        gives exact zeros in ``coef_`` (see :ref:`penalties`). There is no
+        ``penalty`` parameter: scikit-learn deprecated it in 1.8 in favour of
+        ``l1_ratio`` and ``C`` (``C=numpy.inf`` for no penalty).
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept per label.
     tol : float, default=1e-4
@@ -107,6 +114,9 @@ class OneVsRestLogistic(_LinearClassifier):
 
     Notes
     -----
+    A grouped L1 penalty (``SoftmaxRegression``'s ``l1_groups``) is not
+    offered: it would couple the labels' independent problems.
+
     Targets:
 
     * a multilabel indicator matrix (dense or sparse 0/1): ``predict`` returns
@@ -140,6 +150,11 @@ class OneVsRestLogistic(_LinearClassifier):
            [1, 1]])
     >>> clf.predict_proba(X).shape
     (4, 2)
+
+    The L1 penalty selects features label by label:
+
+    >>> OneVsRestLogistic(C=1.0, l1_ratio=1.0).fit(X, Y).coef_.shape
+    (2, 2)
     """
 
     _parameter_constraints: dict = {
@@ -151,6 +166,7 @@ class OneVsRestLogistic(_LinearClassifier):
         self,
         C=1.0,
         *,
+        l1_ratio=0.0,
         fit_intercept=True,
         tol=1e-4,
         max_iter=1000,
@@ -161,6 +177,7 @@ class OneVsRestLogistic(_LinearClassifier):
         precondition=True,
     ):
         self.C = C
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter

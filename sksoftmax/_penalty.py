@@ -1,8 +1,11 @@
-"""The L2 penalty, and the one convention for the scale of the objective.
+"""The penalties, and the one convention for the scale of the objective.
 
 scikit-learn's objective for one output is
 
-.. math:: F(W, b) = C \\sum_i s_i \\ell_i + \\tfrac{1}{2} \\|W\\|^2 .
+.. math:: F(W, b) = C \\sum_i s_i \\ell_i + \\tfrac{1 - r}{2} \\|W\\|^2
+          + r \\|W\\|_1 ,
+
+with ``r = l1_ratio`` (0 by default: the L2 penalty alone).
 
 The solver minimises it divided by ``C * sum(s)``, as scikit-learn's lbfgs
 does, so that ``tol`` means the same thing whatever ``C`` and the weights are:
@@ -14,13 +17,19 @@ does, so that ``tol`` means the same thing whatever ``C`` and the weights are:
 :class:`SolverScale` is that convention, written once: both estimators, the
 objective functions at scikit-learn's scale, the tests and the benchmarks use
 it. ``C = inf`` means no penalty (``lambda = 0`` and ``f = F / S``).
+
+At the solver's scale the L2 part has weight ``(1 - r) lambda`` and the L1
+part ``r lambda`` (:meth:`SolverScale.elastic_net`). The L2 part is smooth and
+stays inside the objective (:class:`L2Penalty`); the L1 part, or its grouped
+form ``r lambda sum_j ||W[:, j]||_2``, is :class:`L1Penalty`, which only the
+proximal solvers (:mod:`sksoftmax._proximal`) see.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["L2Penalty", "SolverScale"]
+__all__ = ["L1Penalty", "L2Penalty", "SolverScale"]
 
 # A penalty this strong pins W to zero to far below rounding (|W| <= |grad| /
 # lambda), so a larger one (up to inf, from C or weights near the float
@@ -79,6 +88,16 @@ class SolverScale:
         factor = np.where(log_factor > 709.0, np.inf, factor)
         return cls(weights=weights, l2=l2, factor=factor)
 
+    def elastic_net(self, l1_ratio):
+        """The L2 and L1 weights at the solver's scale, ``((1 - r) lambda,
+        r lambda)``, each of ``l2``'s shape.
+
+        ``l1_ratio = 0`` returns ``l2`` itself (exactly: ``1.0 - 0.0`` is
+        1) and zero L1 weights, so the plain L2 fit is unchanged.
+        """
+        l1_ratio = float(l1_ratio)
+        return (1.0 - l1_ratio) * self.l2, l1_ratio * self.l2
+
     def sklearn_objective(self, value):
         """scikit-learn's objective from the solver's (elementwise)."""
         return np.asarray(value) * self.factor
@@ -120,3 +139,145 @@ class L2Penalty:
         diag = np.zeros(n_coef)
         diag[: self.n_features] = self.l2[row]
         return diag
+
+
+# Penalty groups of :class:`L1Penalty`.
+GROUPINGS = (None, "features")
+
+
+@dataclass(frozen=True)
+class L1Penalty:
+    """The non-smooth part of the penalty, intercept unpenalised.
+
+    ``groups=None`` is the lasso penalty ``sum_k l1_k ||W_k||_1``;
+    ``groups="features"`` penalises each feature's coefficients over all
+    outputs together, ``l1 sum_j ||W[:, j]||_2`` (glmnet's grouped
+    multinomial lasso: a feature is dropped for every class at once).
+
+    Parameters
+    ----------
+    l1 : ndarray of shape (n_outputs,)
+        Strength per output row at the solver's scale; equal for every row
+        when ``groups="features"``.
+    n_features : int
+        Number of penalised columns of ``coef``; an intercept column, if any,
+        follows them.
+    groups : {None, "features"}, default=None
+    """
+
+    l1: np.ndarray
+    n_features: int
+    groups: object = None
+
+    def __post_init__(self):
+        if self.groups not in GROUPINGS:
+            raise ValueError(f"groups must be one of {GROUPINGS}; got {self.groups!r}")
+        if self.groups is not None and np.ptp(self.l1) != 0:
+            raise ValueError("a grouped penalty needs one strength for every row")
+
+    def _W(self, coef):
+        return coef[:, : self.n_features]
+
+    def value(self, coef):
+        """The penalty at ``coef`` (a float)."""
+        W = self._W(coef)
+        if self.groups is None:
+            return float(self.l1 @ np.abs(W).sum(axis=1))
+        return float(self.l1[0] * np.sqrt(np.einsum("kj,kj->j", W, W)).sum())
+
+    def prox(self, V, step, scale):
+        """Proximal map of ``step`` times the penalty in scaled variables.
+
+        The penalty is taken at ``W = V[:, :n_features] / scale`` (a positive
+        per-entry scale, the diagonal change of variables of
+        :mod:`sksoftmax._precondition`); for ``groups="features"`` the scale
+        must be equal down each column, so that the map stays the closed-form
+        group soft-threshold. The intercept column passes unchanged.
+        """
+        out = V.copy()
+        VW = out[:, : self.n_features]
+        threshold = step * self.l1[:, None] / scale
+        if self.groups is None:
+            VW[...] = np.sign(VW) * np.maximum(np.abs(VW) - threshold, 0.0)
+            return out
+        norms = np.sqrt(np.einsum("kj,kj->j", VW, VW))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shrink = np.where(
+                norms > 0, np.maximum(1.0 - threshold[0] / norms, 0.0), 0.0
+            )
+        VW *= shrink
+        return out
+
+    def optimality(self, coef, grad):
+        """Per row, the largest absolute entry of the minimum-norm element of
+        the subdifferential ``grad + d penalty(coef)``: zero exactly at the
+        optimum, and the measure ``tol`` bounds.
+
+        For the lasso this is ``|g + l1 sign(w)|`` where ``w != 0`` and
+        ``max(|g| - l1, 0)`` where ``w = 0``; for a feature group,
+        ``g_j + l1 w_j / ||w_j||`` where the column is nonzero and
+        ``g_j max(0, 1 - l1 / ||g_j||)`` where it is zero.
+        """
+        W, G = self._W(coef), grad[:, : self.n_features]
+        residual = np.abs(grad).copy()
+        RW = residual[:, : self.n_features]
+        l1 = self.l1[:, None]
+        if self.groups is None:
+            RW[...] = np.where(
+                W != 0,
+                np.abs(G + l1 * np.sign(W)),
+                np.maximum(np.abs(G) - l1, 0.0),
+            )
+            return residual.max(axis=1, initial=0.0)
+        w_norm = np.sqrt(np.einsum("kj,kj->j", W, W))
+        g_norm = np.sqrt(np.einsum("kj,kj->j", G, G))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            at_zero = G * np.where(
+                g_norm > 0, np.maximum(1.0 - l1[0] / g_norm, 0.0), 0.0
+            )
+            away = G + l1 * W / np.where(w_norm > 0, w_norm, 1.0)
+        RW[...] = np.abs(np.where(w_norm > 0, away, at_zero))
+        return residual.max(axis=1, initial=0.0)
+
+    def support(self, V):
+        """Mask of the coefficients that are free on the current support:
+        nonzero penalised entries (lasso) or columns (grouped), and every
+        unpenalised one."""
+        free = np.ones(V.shape, dtype=bool)
+        VW = V[:, : self.n_features]
+        if self.groups is None:
+            free[:, : self.n_features] = VW != 0
+        else:
+            free[:, : self.n_features] = np.any(VW != 0, axis=0)
+        return free
+
+    def smooth_gradient(self, V, scale):
+        """Gradient of the penalty on its support, in scaled variables (where
+        the penalty is differentiable; 0 elsewhere)."""
+        out = np.zeros_like(V)
+        VW = V[:, : self.n_features]
+        weight = self.l1[:, None] / scale
+        if self.groups is None:
+            out[:, : self.n_features] = weight * np.sign(VW)
+            return out
+        norms = np.sqrt(np.einsum("kj,kj->j", VW, VW))
+        safe = np.where(norms > 0, norms, 1.0)
+        out[:, : self.n_features] = weight * VW / safe
+        return out
+
+    def smooth_hessian_product(self, V, U, scale):
+        """Hessian of the penalty on its support times ``U`` (scaled
+        variables): 0 for the lasso, ``c (u - v (v . u) / |v|^2) / |v|``
+        per nonzero column for the grouped penalty."""
+        out = np.zeros_like(V)
+        if self.groups is None:
+            return out
+        VW, UW = V[:, : self.n_features], U[:, : self.n_features]
+        norms = np.sqrt(np.einsum("kj,kj->j", VW, VW))
+        safe = np.where(norms > 0, norms, 1.0)
+        weight = self.l1[:, None] / scale
+        along = np.einsum("kj,kj->j", VW, UW) / safe**2
+        out[:, : self.n_features] = np.where(
+            norms > 0, weight * (UW - VW * along) / safe, 0.0
+        )
+        return out

@@ -2,6 +2,7 @@
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.utils._param_validation import StrOptions
 
 from ._base import (
     EncodedTargets,
@@ -17,7 +18,8 @@ from .special import _binary_log_proba, _binary_proba, log_softmax, softmax
 
 
 class SoftmaxRegression(_LinearClassifier):
-    """Softmax (multinomial logistic) regression with an L2 penalty.
+    """Softmax (multinomial logistic) regression with an L2, L1 or
+    elastic-net penalty.
 
     The model for mutually exclusive classes: each sample belongs to exactly
     one of K classes, and ``predict_proba`` returns a distribution over them
@@ -38,6 +40,13 @@ class SoftmaxRegression(_LinearClassifier):
     C : float, default=1.0
         Inverse regularisation strength; must be positive. ``numpy.inf``
         fits without penalty.
+    l1_ratio : float in [0, 1], default=0.0
+        Elastic-net mixing, with scikit-learn 1.8+'s meaning: the penalty is
+        ``(1 - l1_ratio) / 2 * ||W||_F^2 + l1_ratio * ||W||_1``. 0 is the L2
+        penalty alone (the L-BFGS solver, unchanged); any positive value
+        gives exact zeros in ``coef_`` (see :ref:`penalties`). There is no
+        ``penalty`` parameter: scikit-learn deprecated it in 1.8 in favour of
+        ``l1_ratio`` and ``C`` (``C=numpy.inf`` for no penalty).
     fit_intercept : bool, default=True
         Whether to fit an (unpenalised) intercept per class.
     tol : float, default=1e-4
@@ -63,6 +72,12 @@ class SoftmaxRegression(_LinearClassifier):
         original feature space); only the number of iterations drops,
         sharply on correlated or unscaled features. False runs plain
         L-BFGS, for comparison.
+    l1_groups : {None, "features"}, default=None
+        With ``"features"`` the L1 part penalises each feature's
+        coefficients over all classes together, ``l1_ratio * sum_j
+        ||W[:, j]||_2`` (glmnet's grouped multinomial lasso): a feature is
+        kept or dropped for every class at once. Needs ``l1_ratio > 0`` to
+        have an effect.
 
     Attributes
     ----------
@@ -113,12 +128,16 @@ class SoftmaxRegression(_LinearClassifier):
     (1, 3)
     >>> clf.coef_.shape
     (3, 4)
+    >>> sparse = SoftmaxRegression(C=0.05, l1_ratio=1.0).fit(X, y)
+    >>> bool((sparse.coef_ == 0).any())
+    True
     """
 
     def __init__(
         self,
         C=1.0,
         *,
+        l1_ratio=0.0,
         fit_intercept=True,
         tol=1e-4,
         max_iter=1000,
@@ -126,8 +145,10 @@ class SoftmaxRegression(_LinearClassifier):
         warm_start=False,
         verbose=0,
         precondition=True,
+        l1_groups=None,
     ):
         self.C = C
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.tol = tol
         self.max_iter = max_iter
@@ -135,6 +156,15 @@ class SoftmaxRegression(_LinearClassifier):
         self.warm_start = warm_start
         self.verbose = verbose
         self.precondition = precondition
+        self.l1_groups = l1_groups
+
+    _parameter_constraints: dict = {
+        **_LinearClassifier._parameter_constraints,
+        "l1_groups": [StrOptions({"features"}), None],
+    }
+
+    def _l1_groups(self):
+        return self.l1_groups
 
     def _check_target_shape(self, y):
         shape = getattr(y, "shape", None)

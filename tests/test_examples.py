@@ -17,6 +17,7 @@ SCRIPTS = [
     "compare_scenes.py",
     "overflow_and_logsumexp.py",
     "dask_fit.py",
+    "select_music_features.py",
 ]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -42,6 +43,7 @@ EXPECTED_OUTPUT = {
         "-998.9014",
         "max(x) + log(n) for all 80 random vectors: True",
     ],
+    "select_music_features.py": ["Best C per penalty:", "grouped"],
     "dask_fit.py": [
         "in chunks of (1000, 1000, 1000, 1000) rows",
         "same model: True",
@@ -68,6 +70,9 @@ TABLE_HEADERS = {
         ["recall_micro", "f1_micro", "accuracy", "hamming_loss"],
     ],
     "dask_fit.py": [["fit_time", "n_iter"]],
+    "select_music_features.py": [
+        ["C", "penalty", "features", "noise", "zeros", "log_loss"]
+    ],
 }
 
 

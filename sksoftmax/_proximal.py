@@ -1,0 +1,573 @@
+"""Solvers for penalties with an L1 part: the lasso, the elastic net and the
+grouped (feature-wise) lasso.
+
+They minimise ``f(coef) + h(coef)``: ``f`` is an
+:class:`~sksoftmax._objective.Objective` (data term plus the smooth L2
+part of the penalty), read through its contract only (values, gradients
+and curvature moments; never ``X``), so the same code runs in memory and
+over a dask array; ``h`` is an :class:`~sksoftmax._penalty.L1Penalty`.
+Both work in the diagonal change of variables of
+:mod:`sksoftmax._precondition` (per-feature scaling, with the features
+virtually centred through the intercept), which preserves the sign of
+every coefficient, so boxes and soft-thresholds keep their form.
+
+* :class:`SplitLBFGSSolver` (lasso and elastic net): scipy's L-BFGS-B on
+  ``W = P - N`` with ``P, N >= 0``, where the L1 norm is the linear
+  ``sum(P + N)``. A coefficient is exactly zero when both halves sit on their
+  bound, so zeros are exact, and all the work happens in compiled code.
+* :class:`ProximalGradientSolver` (grouped lasso, whose norm no box
+  reformulation captures): proximal gradient steps with a backtracking step
+  size and Anderson extrapolation of the iterates.
+
+Both stop when every group's KKT residual (the largest entry of the
+minimum-norm subgradient, :meth:`~sksoftmax._penalty.L1Penalty.optimality`)
+is at most ``tol``: for ``h = 0`` that is the largest absolute gradient entry
+of the L2 solver (:mod:`sksoftmax._solver`). The phases are named methods:
+``setup``, ``rebuild_scaling``, ``iterate``, ``check_convergence``,
+``result``.
+
+Measured (``benchmarks/penalty_bench.py``): L-BFGS-B on the split needs
+fewer evaluations than proximal gradient on every lasso problem tried, so
+it is the lasso solver; the grouped penalty needs the proximal one.
+"""
+
+import numpy as np
+from scipy.optimize import Bounds, minimize
+
+from ._precondition import diagonal_preconditioner
+from ._solver import (
+    LBFGS_CONVERGED,
+    LBFGS_LIMIT,
+    LBFGS_MAX_LINE_SEARCH,
+    SolverResult,
+    _single_threaded_scipy_blas,
+)
+
+__all__ = ["ProximalGradientSolver", "SplitLBFGSSolver", "minimize_composite"]
+
+# The diagonal scaling is rebuilt from the curvature at the current point
+# after this many iterations, then at intervals REBUILD_GROWTH times longer:
+# the curvature weights change most early on, and each rebuild restarts
+# L-BFGS-B and discards its memory.
+FIRST_REBUILD_INTERVAL = 50
+REBUILD_GROWTH = 2
+
+# L-BFGS-B's own relative-decrease test, at rounding level: stopping is ours
+# (the KKT residual, in the callback).
+SPLIT_FTOL = 64 * np.finfo(float).eps
+
+# Proximal gradient: a step is accepted when the smooth part is below its
+# quadratic model with curvature 1 / step (the sufficient-decrease test of
+# backtracking proximal gradient); a rejected step is halved. After an
+# accepted step the next trial is STEP_GROWTH times longer, so the step
+# follows the local curvature rather than the worst seen.
+STEP_SHRINK = 0.5
+STEP_GROWTH = 1.5
+MAX_BACKTRACKS = 60
+# Relative slack of the sufficient-decrease test: near the optimum the
+# smooth part changes by rounding-level amounts.
+DECREASE_SLACK = 1e-13
+# Anderson extrapolation every ANDERSON_MEMORY accepted steps (skglm's
+# choice, 5), kept only when it lowers the objective: on the smooth manifold
+# of the final support, proximal gradient is a linear fixed-point iteration,
+# which extrapolation accelerates much as conjugate gradients would.
+ANDERSON_MEMORY = 5
+# Ridge of Anderson's small least-squares system, relative to its scale.
+ANDERSON_RIDGE = 1e-10
+
+# Refinement: once the support (zero pattern) is right, the objective is
+# smooth on it, so Newton steps on the free coefficients, solved by
+# conjugate gradients on Hessian products (one pass over the rows each, so
+# it scales and runs on dask), take the KKT residual to rounding level in a
+# few steps where first-order methods crawl. At most REFINE_MAX_STEPS per
+# refinement, CG_MAX_ITER products per step, with the usual forcing term
+# min(CG_FORCING, sqrt(|g|)) * |g| (superlinear near the optimum).
+REFINE_MAX_STEPS = 20
+CG_MAX_ITER = 50
+CG_FORCING = 0.1
+# A Newton step is halved at most this often before the refinement gives up.
+NEWTON_BACKTRACKS = 12
+# Proximal gradient tries a refinement after this many iterations with an
+# unchanged support; the split solver after each L-BFGS-B phase, at most
+# MAX_ROUNDS times (a refinement that drops coefficients can leave zeros
+# that L-BFGS-B then has to re-examine).
+STABLE_SUPPORT_ITERATIONS = 10
+MAX_ROUNDS = 4
+
+
+class _CompositeSolver:
+    """What both solvers share: evaluation, the KKT test and the result.
+
+    Parameters
+    ----------
+    objective : Objective
+        The smooth part (:mod:`sksoftmax._objective`).
+    penalty : L1Penalty
+        The non-smooth part.
+    tol : float
+        Stop when every group's KKT residual is at most ``tol``.
+    max_iter : int
+    verbose : int, default=0
+    """
+
+    name = "composite"
+
+    def __init__(self, objective, penalty, *, tol, max_iter, verbose=0):
+        self.objective = objective
+        self.penalty = penalty
+        self.tol = tol
+        self.max_iter = max_iter
+        self.verbose = verbose
+        self.shape = objective.coef_shape
+        self.separable = objective.separable
+
+    def evaluate(self, coef):
+        """Smooth values and gradient at ``coef``, the composite objective
+        and the per-row KKT residual; remembered as the current point."""
+        values, grad = self.objective.value_gradient(coef)
+        self.n_evaluations += 1
+        self._accept(coef, values, grad)
+        return self.value
+
+    def check_convergence(self):
+        """Record newly converged rows; True when all have converged."""
+        ok = self.residual <= self.tol
+        self.first_converged[ok & (self.first_converged < 0)] = self.n_iter
+        return bool(ok.all())
+
+    def setup(self, coef0):
+        self.n_iter = 0
+        self.n_evaluations = 0
+        self.first_converged = np.full(self.shape[0], -1)
+        self.message = "converged at the starting point"
+        self.stalled = False
+        self.evaluate(np.array(coef0, dtype=np.float64).reshape(self.shape))
+        self.rebuild_scaling()
+
+    def _scaling(self):
+        """The diagonal change of variables from the curvature at the
+        current point."""
+        moments = self.objective.second_order(self.coef).diagonal_moments()
+        return diagonal_preconditioner(moments)
+
+    def rebuild_scaling(self):
+        self.scaling = self._scaling()
+
+    def report(self, stage):
+        if self.verbose:
+            print(
+                f"[sksoftmax] {stage} iter {self.n_iter:4d}  objective "
+                f"{self.value:.10e}  max|subgrad| {self.residual.max():.3e}"
+            )
+
+    # -- refinement on the support ------------------------------------------
+
+    def _orthant(self, V, grad):
+        """Free coefficients and the smooth composite gradient on them, in
+        the scaled variables.
+
+        For the lasso this is OWL-QN's orthant: a nonzero entry keeps its
+        sign; a zero entry whose gradient exceeds the L1 weight is freed
+        with the sign that descends; other zeros stay fixed. A grouped
+        penalty frees its nonzero columns.
+        """
+        g = self.scaling.gradient_to_v(grad)
+        n = self.penalty.n_features
+        free = self.penalty.support(V)
+        if self.penalty.groups is None:
+            weight = self.penalty.l1[:, None] / self.scaling.scale
+            VW, gW = V[:, :n], g[:, :n]
+            signs = np.sign(VW)
+            enter = (VW == 0) & (np.abs(gW) > weight)
+            signs[enter] = -np.sign(gW[enter])
+            free[:, :n] = signs != 0
+            g[:, :n] += weight * signs
+        else:
+            g += self.penalty.smooth_gradient(V, self.scaling.scale)
+            signs = None
+        return g * free, free, signs
+
+    def _keep_signs(self, V, trial, signs):
+        """Entries (lasso) or columns (grouped) that a step carries out of
+        the orthant stop at zero: the penalty is not smooth there."""
+        n = self.penalty.n_features
+        VW, TW = V[:, :n], trial[:, :n]
+        if signs is not None:
+            TW[np.sign(TW) != signs] = 0.0
+        else:
+            TW[:, np.einsum("kj,kj->j", VW, TW) <= 0] = 0.0
+        return trial
+
+    def _newton_direction(self, V, g, free):
+        """Approximately solve ``H d = g`` on the support by conjugate
+        gradients (``H``: Hessian of the composite objective there)."""
+        second_order = self.objective.second_order(self.coef)
+        scaling, scale = self.scaling, self.scaling.scale
+
+        def product(U):
+            U = U * free
+            out = scaling.gradient_to_v(
+                second_order.hessian_product(scaling.to_coef(U))
+            )
+            out += self.penalty.smooth_hessian_product(V, U, scale)
+            self.n_evaluations += 1
+            return out * free
+
+        norm = np.linalg.norm(g)
+        target = min(CG_FORCING, np.sqrt(norm)) * norm
+        d = np.zeros_like(g)
+        r = g.copy()
+        p = r.copy()
+        rr = np.vdot(r, r)
+        for _ in range(CG_MAX_ITER):
+            Hp = product(p)
+            curvature = np.vdot(p, Hp)
+            if not curvature > 0:
+                break
+            alpha = rr / curvature
+            d += alpha * p
+            r -= alpha * Hp
+            rr_new = np.vdot(r, r)
+            if np.sqrt(rr_new) <= target:
+                break
+            p = r + (rr_new / rr) * p
+            rr = rr_new
+        return d if np.any(d) else g
+
+    def refine(self, max_steps):
+        """Newton steps on the current support; True when converged."""
+        for _ in range(max_steps):
+            if self.check_convergence() or self.n_iter >= self.max_iter:
+                break
+            V = self.scaling.from_coef(self.coef)
+            g, free, signs = self._orthant(V, self.grad)
+            g_max = np.abs(g).max()
+            if not g_max > 0:
+                break
+            d = self._newton_direction(V, g, free)
+            limit = self.value + DECREASE_SLACK * (abs(self.value) + 1.0)
+            for step in STEP_SHRINK ** np.arange(NEWTON_BACKTRACKS):
+                trial = self._keep_signs(V, V - step * d, signs)
+                coef = self.scaling.to_coef(trial)
+                values, grad = self.objective.value_gradient(coef)
+                self.n_evaluations += 1
+                total = float(values.sum()) + self.penalty.value(coef)
+                trial_g, _, _ = self._orthant(trial, grad)
+                if total <= limit and np.abs(trial_g).max() < g_max:
+                    break
+            else:
+                break
+            self.n_iter += 1
+            self._accept(coef, values, grad)
+            self.report("Newton")
+        return self.check_convergence()
+
+    def _accept(self, coef, values, grad):
+        """Make an evaluated point the current one."""
+        self.coef, self.grad = coef, grad
+        self.smooth = float(values.sum())
+        self.value = self.smooth + self.penalty.value(coef)
+        residual = self.penalty.optimality(coef, grad)
+        self.residual = (
+            residual if self.separable else np.full_like(residual, residual.max())
+        )
+
+    def finish(self):
+        """Centre the unpenalised columns where the loss allows it (softmax
+        intercepts): the objective does not change, the result is unique."""
+        n_features = self.penalty.n_features
+        centred = self.objective.project(self.coef)
+        coef = self.coef.copy()
+        coef[:, n_features:] = centred[:, n_features:]
+        if not np.array_equal(coef, self.coef):
+            self.evaluate(coef)
+
+    def result(self):
+        self.finish()
+        n_iter = np.where(self.first_converged >= 0, self.first_converged, self.n_iter)
+        if not self.separable:
+            n_iter[:] = n_iter.max()
+        return SolverResult(
+            coef=np.array(self.coef, dtype=np.float64),
+            n_iter=n_iter,
+            converged=self.residual <= self.tol,
+            grad_max=self.residual.copy(),
+            value=self.value,
+            message=self.message,
+            stalled=self.stalled,
+            n_evaluations=self.n_evaluations,
+        )
+
+    def solve(self, coef0):
+        """Run the phases from ``coef0``; returns a :class:`SolverResult`."""
+        with _single_threaded_scipy_blas():
+            self.setup(coef0)
+            self.run()
+            return self.result()
+
+
+class SplitLBFGSSolver(_CompositeSolver):
+    """L-BFGS-B on the positive and negative parts of the coefficients.
+
+    In the scaled variables ``V`` (``W = V_w / d``), ``V_w = P - N`` with
+    ``P, N >= 0`` and the L1 part is ``sum l1 / d * (P + N)``: a smooth
+    objective on a box, which L-BFGS-B minimises with its projected
+    quasi-Newton steps. At the optimum one half of each pair is zero (both,
+    for a zero coefficient), since a shared positive part only adds penalty.
+    """
+
+    name = "L-BFGS-B (split)"
+
+    def _n_penalised(self):
+        return self.shape[0] * self.penalty.n_features
+
+    def _to_x(self, V):
+        n_features = self.penalty.n_features
+        VW = V[:, :n_features]
+        return np.concatenate(
+            [
+                np.maximum(VW, 0.0).ravel(),
+                np.maximum(-VW, 0.0).ravel(),
+                V[:, n_features:].ravel(),
+            ]
+        )
+
+    def _to_v(self, x):
+        m, n_features = self._n_penalised(), self.penalty.n_features
+        V = np.empty(self.shape)
+        V[:, :n_features] = (x[:m] - x[m : 2 * m]).reshape(self.shape[0], -1)
+        V[:, n_features:] = x[2 * m :].reshape(self.shape[0], -1)
+        return V
+
+    def _function(self, x):
+        m, n_features = self._n_penalised(), self.penalty.n_features
+        coef = self.scaling.to_coef(self._to_v(x))
+        self.evaluate(coef)
+        self._x = x.copy()
+        weight = (self.penalty.l1[:, None] / self.scaling.scale).ravel()
+        value = self.smooth + float(weight @ (x[:m] + x[m : 2 * m]))
+        gv = self.scaling.gradient_to_v(self.grad)
+        gw = gv[:, :n_features].ravel()
+        grad = np.concatenate([gw + weight, weight - gw, gv[:, n_features:].ravel()])
+        return value, grad
+
+    def _callback(self, intermediate_result):
+        x = getattr(intermediate_result, "x", intermediate_result)
+        self.n_iter += 1
+        if self._x is None or not np.array_equal(x, self._x):
+            self._function(x)
+        self.report("L-BFGS-B")
+        if self.check_convergence():
+            raise StopIteration
+        precision = self.objective.precision
+        precision.after_iteration(
+            self.objective, self.coef, self.value, self._previous - self.value
+        )
+        self._previous = self.value
+
+    def iterate(self, max_iter):
+        """One L-BFGS-B run from the current point; scipy's status."""
+        x0 = self._to_x(self.scaling.from_coef(self.coef))
+        m = self._n_penalised()
+        lower = np.full(x0.shape, -np.inf)
+        lower[: 2 * m] = 0.0
+        self._x, self._previous = None, np.inf
+        try:
+            result = minimize(
+                self._function,
+                x0,
+                method="L-BFGS-B",
+                jac=True,
+                bounds=Bounds(lower, np.inf),
+                callback=self._callback,
+                options={
+                    "maxiter": max_iter,
+                    "maxfun": 20 * max_iter + 100,
+                    "maxls": LBFGS_MAX_LINE_SEARCH,
+                    "gtol": 0.0,
+                    "ftol": SPLIT_FTOL,
+                },
+            )
+        except StopIteration:
+            # scipy < 1.11 lets the callback's StopIteration through.
+            self.message = "tolerance met"
+            return LBFGS_CONVERGED
+        if self._x is None or not np.array_equal(result.x, self._x):
+            self._function(result.x)
+        self.message = str(result.message)
+        return result.status
+
+    def run(self):
+        """Rounds of L-BFGS-B runs, each followed by Newton refinement on
+        the support it found."""
+        for _ in range(MAX_ROUNDS):
+            self.run_lbfgs()
+            if self.refine(REFINE_MAX_STEPS) or self.n_iter >= self.max_iter:
+                break
+            self.rebuild_scaling()
+
+    def run_lbfgs(self):
+        """L-BFGS-B runs with scaling rebuilds, until convergence, a stall
+        or ``max_iter`` iterations."""
+        interval = FIRST_REBUILD_INTERVAL
+        while not self.check_convergence() and self.n_iter < self.max_iter:
+            start = self.n_iter
+            status = self.iterate(min(interval, self.max_iter - self.n_iter))
+            if self.check_convergence():
+                break
+            precision = self.objective.precision
+            if status != LBFGS_LIMIT and precision.low_precision:
+                # float32 products at their rounding floor: re-anchor or
+                # finish in float64, then go on.
+                if precision.after_stall(self.objective, self.coef, self.value):
+                    self.evaluate(self.coef)
+                    continue
+            if status != LBFGS_LIMIT or self.n_iter == start:
+                self.stalled = status == LBFGS_CONVERGED
+                break
+            self.rebuild_scaling()
+            interval *= REBUILD_GROWTH
+
+
+class ProximalGradientSolver(_CompositeSolver):
+    """Proximal gradient with backtracking and Anderson extrapolation.
+
+    Works for any :class:`~sksoftmax._penalty.L1Penalty`; the grouped one
+    needs it. The scaling is one per feature, shared by all rows, so that
+    the grouped penalty's proximal map keeps its closed form.
+    """
+
+    name = "proximal gradient"
+
+    def _scaling(self):
+        scaling = super()._scaling()
+        if self.penalty.groups is not None:
+            # The largest curvature of each feature over the rows: a common
+            # scale under which steps are safe for every row.
+            scaling.scale = np.broadcast_to(
+                scaling.scale.max(axis=0), scaling.scale.shape
+            ).copy()
+        return scaling
+
+    def _step_from(self, V, gv, step):
+        """Backtrack from ``step`` until the sufficient-decrease test holds;
+        returns the new point's V and the step, or None."""
+        smooth, scale = self.smooth, self.scaling.scale
+        for _ in range(MAX_BACKTRACKS):
+            trial = self.penalty.prox(V - step * gv, step, scale)
+            change = trial - V
+            model = smooth + np.vdot(gv, change) + np.vdot(change, change) / (2 * step)
+            coef = self.scaling.to_coef(trial)
+            values, grad = self.objective.value_gradient(coef)
+            self.n_evaluations += 1
+            if float(values.sum()) <= model + DECREASE_SLACK * (abs(smooth) + 1.0):
+                return trial, coef, values, grad, step
+            step *= STEP_SHRINK
+        return None
+
+    def _extrapolate(self, history):
+        """Anderson's combination of the last iterates, or None."""
+        X = np.stack([h.ravel() for h in history])
+        U = np.diff(X, axis=0)
+        gram = U @ U.T
+        gram[np.diag_indices_from(gram)] += ANDERSON_RIDGE * max(np.trace(gram), 1e-300)
+        try:
+            z = np.linalg.solve(gram, np.ones(len(U)))
+        except np.linalg.LinAlgError:
+            return None
+        if not np.all(np.isfinite(z)) or z.sum() == 0:
+            return None
+        c = z / z.sum()
+        return (c @ X[1:]).reshape(self.shape)
+
+    def run(self):
+        step = 1.0
+        history = []
+        interval, next_rebuild = FIRST_REBUILD_INTERVAL, FIRST_REBUILD_INTERVAL
+        V = self.scaling.from_coef(self.coef)
+        last_support, support_since = None, None
+        while not self.check_convergence() and self.n_iter < self.max_iter:
+            gv = self.scaling.gradient_to_v(self.grad)
+            found = self._step_from(V, gv, step)
+            if found is None:
+                self.message = "no step decreases the objective (rounding level)"
+                self.stalled = True
+                break
+            V, coef, values, grad, step = found
+            self.n_iter += 1
+            self._accept(coef, values, grad)
+            step *= STEP_GROWTH
+            history.append(V)
+            if len(history) == ANDERSON_MEMORY + 1:
+                V = self._try_extrapolation(history, V)
+                history = []
+            self.report("proximal")
+            support = self.penalty.support(V)
+            if support_since is None or not np.array_equal(support, last_support):
+                last_support, support_since = support, self.n_iter
+            elif self.n_iter - support_since >= STABLE_SUPPORT_ITERATIONS:
+                if self.refine(REFINE_MAX_STEPS):
+                    break
+                V = self.scaling.from_coef(self.coef)
+                history, support_since = [], None
+            if self.n_iter >= next_rebuild:
+                self.rebuild_scaling()
+                V = self.scaling.from_coef(self.coef)
+                history, step = [], 1.0
+                interval *= REBUILD_GROWTH
+                next_rebuild = self.n_iter + interval
+        else:
+            self.message = (
+                "tolerance met" if self.check_convergence() else "max_iter reached"
+            )
+
+    def _try_extrapolation(self, history, V):
+        """Move to Anderson's point when it lowers the objective."""
+        extrapolated = self._extrapolate(history)
+        if extrapolated is None:
+            return V
+        coef = self.scaling.to_coef(extrapolated)
+        values, grad = self.objective.value_gradient(coef)
+        self.n_evaluations += 1
+        total = float(values.sum()) + self.penalty.value(coef)
+        if total < self.value:
+            self._accept(coef, values, grad)
+            return extrapolated
+        return V
+
+
+def minimize_composite(
+    objective, penalty, coef0, *, tol, max_iter, verbose=0, method="auto"
+):
+    """Minimise ``objective + penalty`` from ``coef0``.
+
+    Parameters
+    ----------
+    objective : Objective
+    penalty : L1Penalty
+    coef0 : ndarray of shape objective.coef_shape
+    tol : float
+    max_iter : int
+    verbose : int, default=0
+    method : {"auto", "split-lbfgs", "proximal-gradient"}, default="auto"
+        "auto" takes L-BFGS-B on the split for the lasso and elastic net,
+        proximal gradient for the grouped penalty.
+
+    Returns
+    -------
+    result : SolverResult
+    """
+    if method == "auto":
+        method = "split-lbfgs" if penalty.groups is None else "proximal-gradient"
+    if method == "split-lbfgs":
+        if penalty.groups is not None:
+            raise ValueError("the split L-BFGS-B solver has no grouped penalty")
+        solver_class = SplitLBFGSSolver
+    elif method == "proximal-gradient":
+        solver_class = ProximalGradientSolver
+    else:
+        raise ValueError(f"unknown method {method!r}")
+    solver = solver_class(
+        objective, penalty, tol=tol, max_iter=max_iter, verbose=verbose
+    )
+    return solver.solve(coef0)
