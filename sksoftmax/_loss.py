@@ -34,7 +34,7 @@ import numpy as np
 from ._penalty import L2Penalty, SolverScale
 from ._precision import ANCHOR_MAX_SHIFT
 from ._products import scores, transposed_product, weighted_gram
-from .special import _sigmoid_inplace, _softmax_columns_inplace, _softplus
+from .special import _softmax_columns_inplace, _softplus_sigmoid_inplace
 
 __all__ = [
     "BinaryLoss",
@@ -306,14 +306,14 @@ class BinaryLoss(_RowLoss):
         return S, S * T
 
     @staticmethod
-    def _data_term(Z, S, ST, out):
-        """Per-output ``sum_i s_ik (softplus(z_ik) - t_ik z_ik)``; ``out`` is
-        scratch of Z's shape."""
-        _softplus(Z, out)
-        out *= S
-        softplus = out.sum(axis=1, dtype=np.float64)
-        np.multiply(Z, ST, out=out)
-        return softplus - out.sum(axis=1, dtype=np.float64)
+    def _log_loss_inplace(Z, S, ST):
+        """Per-output ``sum_i s_ik (softplus(z_ik) - t_ik z_ik)``, with ``Z``
+        overwritten by ``sigmoid(Z)``."""
+        target = np.einsum("kn,kn->k", Z, ST, dtype=np.float64)
+        softplus = np.empty_like(Z)
+        _softplus_sigmoid_inplace(Z, softplus)
+        softplus *= S
+        return softplus.sum(axis=1, dtype=np.float64) - target
 
     def _probabilities(self, coef, block, dtype, anchor):
         """Work array (K, n) of ``sigmoid(z)``, per-output data term, and the
@@ -324,8 +324,8 @@ class BinaryLoss(_RowLoss):
             P, data = self._probabilities_from_anchor(dZ, anchor, S, ST)
             return P, data, S, ST
         Z = scores(block.X, coef, self.fit_intercept, dtype)
-        data = self._data_term(Z, S, ST, np.empty_like(Z))
-        return _sigmoid_inplace(Z), data, S, ST
+        data = self._log_loss_inplace(Z, S, ST)
+        return Z, data, S, ST
 
     @staticmethod
     def _probabilities_from_anchor(dZ, anchor, S, ST):
@@ -362,11 +362,9 @@ class BinaryLoss(_RowLoss):
         """A float64 evaluation at ``coef`` to measure float32 changes from."""
         S, ST = self._layout(block, np.float64)
         Z = scores(block.X, coef, self.fit_intercept, np.float64)
-        data = self._data_term(Z, S, ST, np.empty_like(Z))
+        data = self._log_loss_inplace(Z, S, ST)
         dtype = np.float32 if block.X.dtype == np.float32 else np.float64
-        return Anchor(
-            np.array(coef, dtype=np.float64), _sigmoid_inplace(Z).astype(dtype), data
-        )
+        return Anchor(np.array(coef, dtype=np.float64), Z.astype(dtype), data)
 
     def curvature(self, coef, block, dtype):
         """Probabilities at ``coef`` for second-order products."""

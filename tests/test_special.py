@@ -444,7 +444,7 @@ def test_training_kernels_keep_probabilities_out_of_the_subnormal_range(dtype, f
     """Subnormal probabilities make every product with them ~100x slower;
     the kernels the loss uses keep them at a normal floor instead, a change
     far below the precision of the other entries."""
-    from sksoftmax.special import _sigmoid_inplace, _softmax_columns_inplace
+    from sksoftmax.special import _softmax_columns_inplace, _softplus_sigmoid_inplace
 
     tiny = np.finfo(dtype).tiny
     Z = np.array([[0.0, 0.0, 0.0], [far, -3.0, 2 * far], [-1.0, far, 0.5]], dtype)
@@ -458,6 +458,34 @@ def test_training_kernels_keep_probabilities_out_of_the_subnormal_range(dtype, f
         lse, scipy.special.logsumexp(Z.astype(float), axis=0), rtol=1e-6
     )
     S = np.array([far, -far, 0.0, 2 * far], dtype)
-    sig = _sigmoid_inplace(S.copy())
+    softplus = np.empty_like(S)
+    sig = _softplus_sigmoid_inplace(S.copy(), softplus)
     assert not np.any((sig != 0) & (np.abs(sig) < tiny))
     np.testing.assert_allclose(sig, scipy.special.expit(S.astype(float)), atol=1e-24)
+    np.testing.assert_allclose(
+        softplus, np.logaddexp(0, S.astype(float)), rtol=1e-6, atol=1e-24
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    arrays(
+        np.float64,
+        array_shapes(min_dims=2, max_dims=2, max_side=6),
+        elements=st.floats(-800, 800),
+    )
+)
+def test_property_fused_softplus_and_sigmoid_match_scipy(z):
+    """The loss's fused kernel against two independent references, to full
+    float64 precision (relative, so small probabilities count too)."""
+    from sksoftmax.special import _softplus_sigmoid_inplace
+
+    softplus = np.empty_like(z)
+    sigmoid = _softplus_sigmoid_inplace(z.copy(), softplus)
+    reference = scipy.special.expit(z)
+    normal = reference > np.exp(-600)
+    np.testing.assert_allclose(sigmoid[normal], reference[normal], rtol=4e-16)
+    # Below the floor, softplus(z) = exp(z) is kept at exp(-600): absolute.
+    np.testing.assert_allclose(
+        softplus, np.logaddexp(0, z), rtol=4e-16, atol=np.exp(-600.0)
+    )
