@@ -531,3 +531,25 @@ def test_newton_cg_phase_respects_max_iter(newton_cg_everywhere):
     result = bound.minimize(loss, np.zeros(loss.coef_shape), tol=1e-14, max_iter=6)
     assert result.n_iter.max() <= 6
     assert any(newton_cg_everywhere)
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_newton_cg_hands_back_to_lbfgs_without_a_penalty_on_separable_data(
+    newton_cg_everywhere, monkeypatch, kind
+):
+    """Without a penalty, separable data has no finite minimiser and a
+    nearly singular Hessian: Newton-CG must neither run away nor cost much
+    more than L-BFGS alone (it once took 19,000 products where L-BFGS
+    needed 40)."""
+    import sksoftmax._solver as solver
+
+    X, y = _problem(5, n_samples=60, n_features=30)  # p > n: separable
+    loss = _loss(kind, X, y, C=np.inf)
+    result = bound.minimize(loss, np.zeros(loss.coef_shape), tol=1e-4, max_iter=300)
+    assert any(newton_cg_everywhere)
+    monkeypatch.setattr(solver, "NEWTON_CG_MIN_COEFS", np.inf)
+    alone = bound.minimize(loss, np.zeros(loss.coef_shape), tol=1e-4, max_iter=300)
+    assert np.all(np.isfinite(result.coef))
+    # Both end with the loss near 0 (converged or stalled at rounding level).
+    assert result.value <= 1e-8 and (result.converged.all() or result.stalled)
+    assert result.n_evaluations <= 10 * alone.n_evaluations + 100
