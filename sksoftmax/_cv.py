@@ -271,7 +271,11 @@ class _LinearClassifierCV:
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
-        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None, **params
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        **params,
     ):
         """Fit the path on every fold, choose ``C`` and refit.
 
@@ -314,7 +318,9 @@ class _LinearClassifierCV:
             split_params, score_params = routed.splitter.split, routed.scorer.score
         else:
             split_params = {}
-            score_params = {} if sample_weight is None else {"sample_weight": sample_weight}
+            score_params = (
+                {} if sample_weight is None else {"sample_weight": sample_weight}
+            )
 
         # Encoded once, on all rows: every fold then fits every class (or
         # label) of the data, even one missing from its training rows, and
@@ -322,9 +328,7 @@ class _LinearClassifierCV:
         # LogisticRegressionCV.
         encoder = self._path_estimator(Cs[0], l1_ratios[0])
         encoded = encoder._encode_targets(y, sample_weight)
-        folds = list(
-            check_cv(self.cv, y, classifier=True).split(X, y, **split_params)
-        )
+        folds = list(check_cv(self.cv, y, classifier=True).split(X, y, **split_params))
         score = self._score_with(self._scorer())
         paths = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(fold_path)(
@@ -361,9 +365,9 @@ class _LinearClassifierCV:
             best_C, best_l1 = np.array(best_C), np.array(best_l1)
             folds_index = np.arange(n_folds)[:, None]
             rows = np.arange(coefs.shape[3])
-            coef = coefs[
-                folds_index, best_l1[:, groups], best_C[:, groups], rows
-            ].mean(axis=0)
+            coef = coefs[folds_index, best_l1[:, groups], best_C[:, groups], rows].mean(
+                axis=0
+            )
             C, l1_ratio = Cs[best_C].mean(axis=0), l1_ratios[best_l1].mean(axis=0)
 
         with_encoding(self, encoder)
@@ -399,7 +403,9 @@ class _LinearClassifierCV:
                 self._path_estimator(self.Cs_[c_index], self.l1_ratios_[l1_index]),
                 encoder,
             )
-            set_stacked_coef(estimator, coefs[:, l1_index, c_index].mean(axis=0), n_features)
+            set_stacked_coef(
+                estimator, coefs[:, l1_index, c_index].mean(axis=0), n_features
+            )
             estimator._fit_encoded(X, encoded)
             chosen = (best_C[groups] == c_index) & (best_l1[groups] == l1_index)
             coef[chosen] = stacked_coef(estimator)[chosen]

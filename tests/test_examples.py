@@ -17,6 +17,7 @@ SCRIPTS = [
     "compare_scenes.py",
     "overflow_and_logsumexp.py",
     "dask_fit.py",
+    "cv_path.py",
 ]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -48,6 +49,11 @@ EXPECTED_OUTPUT = {
         "predict_proba: dask.array.core.Array, chunks (1000, 1000, 1000, 1000)",
         "training accuracy:",
     ],
+    "cv_path.py": [
+        "Genres (exclusive): held-out log-loss along the path",
+        "chosen C_:",
+        "Tags (overlapping): chosen C of each tag",
+    ],
 }
 # The header of each table the comparison scripts print, metrics named as in
 # scikit-learn.
@@ -68,6 +74,7 @@ TABLE_HEADERS = {
         ["recall_micro", "f1_micro", "accuracy", "hamming_loss"],
     ],
     "dask_fit.py": [["fit_time", "n_iter"]],
+    "cv_path.py": [["C", "log_loss", "std", "n_iter"], ["tag", "C", "log_loss"]],
 }
 
 
