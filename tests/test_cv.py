@@ -24,7 +24,7 @@ from sksoftmax import (
     SoftmaxRegression,
     SoftmaxRegressionCV,
 )
-from sksoftmax._cv import supports_l1_ratio
+from sksoftmax._cv import predicted_start, supports_l1_ratio
 
 # Both sides solve to rounding level, so that differences are the models'.
 TIGHT = 1e-10
@@ -176,6 +176,23 @@ def test_warm_starts_save_iterations(three_classes):
         for C in CS
     ]
     assert cv.n_iter_.sum() < sum(cold)
+
+
+def test_predicted_start_follows_a_steady_path_and_stops_on_a_settled_one():
+    direction = np.array([[1.0, -2.0, 0.5]])
+    Cs = [0.1, 1.0, 10.0]
+    # Solutions moving by the same amount per decade: the next is predicted.
+    steady = [(C, np.log10(C) * direction) for C in Cs]
+    assert_allclose(predicted_start(steady, 100.0), 2.0 * direction)
+    # Uneven spacing: the step is scaled by the spacing, at most one step.
+    assert_allclose(predicted_start(steady, np.sqrt(1000.0)), 1.5 * direction)
+    assert_allclose(predicted_start(steady, 1e6), 2.0 * direction)
+    # Solutions that stopped moving: start where the last one is.
+    settled = [(0.1, 0 * direction), (1.0, direction), (10.0, direction)]
+    assert_allclose(predicted_start(settled, 100.0), direction)
+    # Too short a path, or no penalty: no prediction.
+    assert predicted_start(steady[:2], 100.0) is None
+    assert predicted_start(steady, np.inf) is None
 
 
 def test_order_of_cs_does_not_matter(three_classes):
