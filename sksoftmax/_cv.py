@@ -7,9 +7,9 @@ fold of ``cv`` they fit the estimator at every ``C`` of ``Cs`` (and every
 the best ``C`` and refit on all rows. What differs is how: the targets are
 encoded once (:meth:`~sksoftmax._base._LinearClassifier._encode_targets`),
 and each fold walks ``Cs`` from the strongest penalty (smallest ``C``) to
-the weakest, each fit starting from the previous solution, which is close
-to the next one. The splitters, scorers, metadata routing and parallel
-loop are scikit-learn's.
+the weakest, each fit starting near its solution, predicted from the
+previous ones (:func:`predicted_start`). The splitters, scorers, metadata
+routing and parallel loop are scikit-learn's.
 
 The one difference between the two estimators is what is chosen:
 :class:`SoftmaxRegressionCV` is one model, so it chooses one ``C``;
@@ -234,10 +234,11 @@ def fold_path(estimator, X, y, encoded, train, test, Cs, score, score_params):
 class _LinearClassifierCV:
     """The cross-validated path, shared by both estimators.
 
-    A subclass lists ``_estimator_class`` first among its bases' estimator
-    (it predicts as that estimator) and supplies :meth:`_fold_scores` (one
-    score per group of coefficient rows that shares a ``C``) and
-    :meth:`_row_groups`.
+    A subclass derives from this class, then from its estimator, which it
+    also names as ``_estimator_class`` (the path fits that estimator, and
+    the subclass predicts as it does). It supplies only what differs:
+    :meth:`_fold_scores` (one held-out score per group of coefficient rows
+    sharing a ``C``), :meth:`_row_groups` and :meth:`_store_choice`.
     """
 
     _estimator_class = None
