@@ -248,11 +248,15 @@ class _LinearClassifierCV:
     __metadata_request__score = {"sample_weight": metadata_routing.UNUSED}
 
     @classmethod
-    def _cv_parameter_constraints(cls, estimator_class):
+    def _cv_parameter_constraints(cls):
+        """The estimator's constraints of the parameters this class shares
+        with it (a parameter added to the estimator later is left at its
+        default until this class takes it too), plus the path's own."""
+        own = set(cls._get_param_names())
         constraints = {
             name: value
-            for name, value in estimator_class._parameter_constraints.items()
-            if name not in PATH_PARAMETERS
+            for name, value in cls._estimator_class._parameter_constraints.items()
+            if name in own
         }
         constraints.update(
             {
@@ -292,8 +296,8 @@ class _LinearClassifierCV:
         """The estimator fitted along the path, with this estimator's
         shared parameters; ``l1_ratio`` is passed on only when nonzero, so
         an L2-only grid works with estimators that do not have it."""
-        shared = set(self._estimator_class().get_params()) - set(PATH_PARAMETERS)
-        params = {name: getattr(self, name) for name in shared}
+        shared = set(self._estimator_class().get_params()) & set(self.get_params())
+        params = {name: getattr(self, name) for name in shared - set(PATH_PARAMETERS)}
         if l1_ratio:
             params["l1_ratio"] = l1_ratio
         return self._estimator_class(C=C, warm_start=True, **params)
@@ -619,9 +623,8 @@ class SoftmaxRegressionCV(_LinearClassifierCV, SoftmaxRegression):
     """
 
     _estimator_class = SoftmaxRegression
-    _parameter_constraints: dict = _LinearClassifierCV._cv_parameter_constraints(
-        SoftmaxRegression
-    )
+    # Set below the class, from its parameters and the estimator's.
+    _parameter_constraints: dict = {}
 
     def __init__(
         self,
@@ -767,9 +770,8 @@ class OneVsRestLogisticCV(_LinearClassifierCV, OneVsRestLogistic):
     """
 
     _estimator_class = OneVsRestLogistic
-    _parameter_constraints: dict = _LinearClassifierCV._cv_parameter_constraints(
-        OneVsRestLogistic
-    )
+    # Set below the class, from its parameters and the estimator's.
+    _parameter_constraints: dict = {}
 
     def __init__(
         self,
@@ -826,6 +828,7 @@ class OneVsRestLogisticCV(_LinearClassifierCV, OneVsRestLogistic):
 
 
 for _estimator in (SoftmaxRegressionCV, OneVsRestLogisticCV):
+    _estimator._parameter_constraints = _estimator._cv_parameter_constraints()
     _estimator.__doc__ = _estimator.__doc__.format(
         parameters=_PARAMETERS_DOC, shared=_SHARED_DOC
     )

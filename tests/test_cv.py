@@ -5,6 +5,7 @@ label for one-vs-rest), and independent fits of the estimators at each C.
 """
 
 import warnings
+from numbers import Real
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from sklearn.metrics import get_scorer, make_scorer
 from sklearn.metrics import log_loss as sklearn_log_loss
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import Interval
 
 from sksoftmax import (
     OneVsRestLogistic,
@@ -377,6 +379,61 @@ def test_zero_l1_ratio_is_the_l2_path(three_classes):
     zero = SoftmaxRegressionCV(Cs=3, cv=3, l1_ratios=[0.0]).fit(X, y)
     assert_allclose(zero.scores_, plain.scores_)
     assert zero.l1_ratio_ == 0.0
+
+
+class ElasticNetStandIn(SoftmaxRegression):
+    """SoftmaxRegression with an ``l1_ratio`` parameter that it records and
+    otherwise ignores: the shape of the elastic-net estimators to come."""
+
+    received = []
+    _parameter_constraints = {
+        **SoftmaxRegression._parameter_constraints,
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+    }
+
+    def __init__(
+        self,
+        C=1.0,
+        *,
+        l1_ratio=0.0,
+        fit_intercept=True,
+        tol=1e-4,
+        max_iter=1000,
+        class_weight=None,
+        warm_start=False,
+        verbose=0,
+        precondition=True,
+    ):
+        super().__init__(
+            C,
+            fit_intercept=fit_intercept,
+            tol=tol,
+            max_iter=max_iter,
+            class_weight=class_weight,
+            warm_start=warm_start,
+            verbose=verbose,
+            precondition=precondition,
+        )
+        self.l1_ratio = l1_ratio
+        ElasticNetStandIn.received.append(l1_ratio)
+
+
+class ElasticNetStandInCV(SoftmaxRegressionCV):
+    _estimator_class = ElasticNetStandIn
+
+
+def test_l1_ratios_reach_an_estimator_with_l1_ratio(three_classes):
+    X, y = three_classes
+    ElasticNetStandIn.received.clear()
+    cv = ElasticNetStandInCV(Cs=3, cv=3, l1_ratios=[0.0, 0.5]).fit(X, y)
+    assert 0.5 in ElasticNetStandIn.received
+    assert cv.scores_.shape == (3, 2, 3)
+    assert cv.coefs_paths_.shape[:3] == (3, 2, 3)
+    # The stand-in ignores l1_ratio: both grids score alike, and the tie goes
+    # to the first l1_ratio, as in LogisticRegressionCV.
+    assert_allclose(cv.scores_[:, 0], cv.scores_[:, 1])
+    assert cv.l1_ratio_ == 0.0
+    assert_array_equal(cv.l1_ratios_, [0.0, 0.5])
 
 
 @needs_l1
