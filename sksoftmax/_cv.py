@@ -66,12 +66,22 @@ def supports_l1_ratio(estimator_class):
     return "l1_ratio" in estimator_class().get_params()
 
 
+def as_floats(values, name):
+    """``values`` as a float64 array, or a TypeError naming ``name``."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"{name} must be numbers; got {values!r}, which are not ({error})."
+        ) from error
+
+
 def check_Cs(Cs):
     """The grid of ``C``: ``logspace(-4, 4, Cs)`` for an int, else the
     values given, which must be positive (``inf``: no penalty)."""
     if isinstance(Cs, Integral):
         return np.logspace(*CS_LOG10_RANGE, Cs)
-    values = np.asarray(Cs, dtype=np.float64)
+    values = as_floats(Cs, "Cs")
     if values.ndim != 1 or values.size == 0:
         raise ValueError(
             f"Cs must be a positive int or a non-empty 1-D list of values of "
@@ -89,7 +99,7 @@ def check_l1_ratios(l1_ratios, estimator_class):
     """The grid of ``l1_ratio``: ``[0.0]`` (L2 only) for None."""
     if l1_ratios is None:
         return np.zeros(1)
-    values = np.asarray(l1_ratios, dtype=np.float64)
+    values = as_floats(l1_ratios, "l1_ratios")
     if values.ndim != 1 or values.size == 0:
         raise ValueError(
             "l1_ratios must be None or a non-empty 1-D list of values in "

@@ -478,6 +478,15 @@ def test_bad_l1_ratios(l1_ratios, message, three_classes):
 
 
 @pytest.mark.parametrize(
+    "params", [{"Cs": ["small", "large"]}, {"l1_ratios": ["half"]}]
+)
+def test_values_that_are_not_numbers(params, three_classes):
+    X, y = three_classes
+    with pytest.raises(TypeError, match=f"{next(iter(params))} must be numbers"):
+        SoftmaxRegressionCV(**params).fit(X, y)
+
+
+@pytest.mark.parametrize(
     "params",
     [{"scoring": "no_such_score"}, {"refit": "yes"}, {"cv": "five"}, {"tol": -1.0}],
 )
