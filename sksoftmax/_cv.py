@@ -330,7 +330,7 @@ class _LinearClassifierCV:
         y: ArrayLike,
         sample_weight: ArrayLike | None = None,
         **params,
-    ):
+    ) -> "_LinearClassifierCV":
         """Fit the path on every fold, choose ``C`` and refit.
 
         Parameters
