@@ -10,7 +10,7 @@ convergence warning, lives here once.
 
 import functools
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
 
 import numpy as np
@@ -225,6 +225,12 @@ class EncodedTargets:
     rows: object = field(default_factory=lambda: slice(None))
     intercepts: object = None
 
+    def take(self, samples):
+        """The same encoding restricted to the samples at ``samples``
+        (indices), e.g. a cross-validation fold's training rows."""
+        weights = None if self.weights is None else self.weights[samples]
+        return replace(self, targets=self.targets[samples], weights=weights)
+
 
 class _LinearClassifier(DocLinkMixin, SparseCoefMixin, ClassifierMixin, BaseEstimator):
     """Base for L2-regularised linear classifiers fitted by :mod:`._solver`."""
@@ -297,6 +303,15 @@ class _LinearClassifier(DocLinkMixin, SparseCoefMixin, ClassifierMixin, BaseEsti
             build_objective = in_memory_objective
         sample_weight = check_sample_weight(sample_weight, X)
         encoded = self._encode_targets(y, sample_weight)
+        return self._fit_encoded(X, encoded, build_objective)
+
+    def _fit_encoded(self, X, encoded, build_objective=in_memory_objective):
+        """Solve for validated ``X`` and its encoded targets, and store.
+
+        The part of :meth:`fit` after validation and encoding, on its own so
+        that a cross-validated path (:mod:`sksoftmax._cv`) encodes the
+        targets once and fits many rows subsets and values of ``C`` with it.
+        """
         result = None
         if encoded.loss is not None:
             scale = SolverScale.from_weights(
@@ -394,7 +409,7 @@ class _LinearClassifier(DocLinkMixin, SparseCoefMixin, ClassifierMixin, BaseEsti
             "large as where the solver stopped. Use a finite C "
             "(regularisation) for a well-defined model.",
             PerfectSeparationWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
 
     def _separation_detail(self, rows, separated):
@@ -412,7 +427,7 @@ class _LinearClassifier(DocLinkMixin, SparseCoefMixin, ClassifierMixin, BaseEsti
             "features (e.g. with sklearn.preprocessing.StandardScaler), or use "
             "a smaller C (stronger regularisation).",
             ConvergenceWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
 
     def _set_coef(self, coef, n_features, fit_intercept=None):

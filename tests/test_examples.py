@@ -18,6 +18,7 @@ SCRIPTS = [
     "overflow_and_logsumexp.py",
     "dask_fit.py",
     "select_music_features.py",
+    "cv_path.py",
 ]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -50,6 +51,11 @@ EXPECTED_OUTPUT = {
         "predict_proba: dask.array.core.Array, chunks (1000, 1000, 1000, 1000)",
         "training accuracy:",
     ],
+    "cv_path.py": [
+        "Genres (exclusive): held-out log-loss along the path",
+        "chosen C_:",
+        "Tags (overlapping): chosen C of each tag",
+    ],
 }
 # The header of each table the comparison scripts print, metrics named as in
 # scikit-learn.
@@ -73,6 +79,7 @@ TABLE_HEADERS = {
     "select_music_features.py": [
         ["C", "penalty", "features", "noise", "zeros", "log_loss"]
     ],
+    "cv_path.py": [["C", "log_loss", "std", "n_iter"], ["tag", "C", "log_loss"]],
 }
 
 
