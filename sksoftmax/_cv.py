@@ -60,12 +60,6 @@ CS_LOG10_RANGE = (-4, 4)
 PATH_PARAMETERS = ("C", "l1_ratio", "warm_start")
 
 
-def supports_l1_ratio(estimator_class):
-    """Whether ``estimator_class`` has the elastic-net ``l1_ratio``
-    parameter (the cross-validated estimators pass it on only then)."""
-    return "l1_ratio" in estimator_class().get_params()
-
-
 def as_floats(values, name):
     """``values`` as a float64 array, or a TypeError naming ``name``."""
     try:
@@ -95,7 +89,7 @@ def check_Cs(Cs):
     return values
 
 
-def check_l1_ratios(l1_ratios, estimator_class):
+def check_l1_ratios(l1_ratios):
     """The grid of ``l1_ratio``: ``[0.0]`` (L2 only) for None."""
     if l1_ratios is None:
         return np.zeros(1)
@@ -108,13 +102,6 @@ def check_l1_ratios(l1_ratios, estimator_class):
     if not ((values >= 0) & (values <= 1)).all():
         raise ValueError(
             f"Every value of l1_ratios must be in [0, 1]; got {values.tolist()}."
-        )
-    if (values > 0).any() and not supports_l1_ratio(estimator_class):
-        raise ValueError(
-            f"l1_ratios={values.tolist()} asks for an L1 (elastic-net) "
-            f"penalty, but {estimator_class.__name__} of this version of "
-            "sksoftmax has no l1_ratio parameter: only the L2 penalty "
-            "(l1_ratios=None or [0.0]) is available."
         )
     return values
 
@@ -356,7 +343,7 @@ class _LinearClassifierCV:
         check_numpy_inputs(type(self).__name__, X, y, sample_weight)
         self._check_target_shape(y)
         Cs = check_Cs(self.Cs)
-        l1_ratios = check_l1_ratios(self.l1_ratios, self._estimator_class)
+        l1_ratios = check_l1_ratios(self.l1_ratios)
         X, y = validate_data(
             self,
             X,
