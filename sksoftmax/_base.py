@@ -9,6 +9,7 @@ convergence warning, lives here once.
 """
 
 import functools
+import inspect
 import warnings
 from dataclasses import dataclass, field, replace
 from numbers import Integral, Real
@@ -232,7 +233,31 @@ class EncodedTargets:
         return replace(self, targets=self.targets[samples], weights=weights)
 
 
-class _LinearClassifier(DocLinkMixin, SparseCoefMixin, ClassifierMixin, BaseEstimator):
+class _PointsToL1Ratio(type):
+    """Metaclass: ``penalty=`` (scikit-learn's parameter, deprecated there
+    since 1.8) gets an error that says what to use instead, not Python's
+    bare "unexpected keyword argument"."""
+
+    def __call__(cls, *args, **kwargs):
+        if "penalty" in kwargs:
+            path = "l1_ratios" in inspect.signature(cls).parameters
+            raise TypeError(
+                f"{cls.__name__} has no 'penalty' parameter (scikit-learn "
+                "deprecated it in 1.8): the penalty is set by "
+                f"{'l1_ratios' if path else 'l1_ratio'} (0: L2, the default; "
+                "1: L1; in between: the elastic net) and "
+                f"{'Cs' if path else 'C'} (numpy.inf: no penalty)."
+            )
+        return super().__call__(*args, **kwargs)
+
+
+class _LinearClassifier(
+    DocLinkMixin,
+    SparseCoefMixin,
+    ClassifierMixin,
+    BaseEstimator,
+    metaclass=_PointsToL1Ratio,
+):
     """Base for L2-regularised linear classifiers fitted by :mod:`._solver`."""
 
     _parameter_constraints: dict = {

@@ -13,7 +13,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 
-from sksoftmax import OneVsRestLogistic, SoftmaxRegression
+from sksoftmax import (
+    OneVsRestLogistic,
+    OneVsRestLogisticCV,
+    SoftmaxRegression,
+    SoftmaxRegressionCV,
+)
 from sksoftmax._penalty import SolverScale
 
 
@@ -217,8 +222,20 @@ def test_grouped_penalty_needs_softmax_and_valid_values():
         SoftmaxRegression(l1_ratio=1.5).fit(X, y)
     with pytest.raises(TypeError):
         OneVsRestLogistic(l1_groups="features")
-    with pytest.raises(TypeError):
-        SoftmaxRegression(penalty="l1")
+
+
+@pytest.mark.parametrize(
+    "Estimator, grid",
+    [
+        (SoftmaxRegression, "l1_ratio"),
+        (OneVsRestLogistic, "l1_ratio"),
+        (SoftmaxRegressionCV, "l1_ratios"),
+        (OneVsRestLogisticCV, "l1_ratios"),
+    ],
+)
+def test_penalty_keyword_points_to_l1_ratio(Estimator, grid):
+    with pytest.raises(TypeError, match=f"no 'penalty' parameter.*set by {grid} "):
+        Estimator(penalty="l1")
 
 
 def test_not_converged_warns():
