@@ -240,7 +240,7 @@ class _PointsToL1Ratio(type):
 
     def __call__(cls, *args, **kwargs):
         if "penalty" in kwargs:
-            path = "l1_ratios" in inspect.signature(cls).parameters
+            path = "l1_ratios" in inspect.signature(cls.__init__).parameters
             raise TypeError(
                 f"{cls.__name__} has no 'penalty' parameter (scikit-learn "
                 "deprecated it in 1.8): the penalty is set by "
@@ -249,6 +249,13 @@ class _PointsToL1Ratio(type):
                 f"{'Cs' if path else 'C'} (numpy.inf: no penalty)."
             )
         return super().__call__(*args, **kwargs)
+
+    @property
+    def __signature__(cls):
+        # The constructor's own signature (for help() and the docs), not
+        # this __call__'s (*args, **kwargs).
+        init = inspect.signature(cls.__init__)
+        return init.replace(parameters=list(init.parameters.values())[1:])
 
 
 class _LinearClassifier(

@@ -267,3 +267,16 @@ def test_dask_fit_matches_in_memory():
     )
     np.testing.assert_allclose(chunked.coef_, memory.coef_, atol=1e-8)
     np.testing.assert_array_equal(chunked.coef_ == 0, memory.coef_ == 0)
+
+
+@pytest.mark.parametrize(
+    "Estimator",
+    [SoftmaxRegression, OneVsRestLogistic, SoftmaxRegressionCV, OneVsRestLogisticCV],
+)
+def test_constructor_signature_survives_the_penalty_check(Estimator):
+    """help() and the docs show the real parameters, not (*args, **kwargs)."""
+    import inspect
+
+    parameters = inspect.signature(Estimator).parameters
+    assert "tol" in parameters and "self" not in parameters
+    assert not any(p.kind is p.VAR_KEYWORD for p in parameters.values())
