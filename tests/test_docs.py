@@ -244,3 +244,29 @@ def test_comparison_include_of_a_failing_example(tmp_path, docs_helper, monkeypa
     problems = docs_helper.write_comparison_includes(tmp_path)
     assert len(problems) == 1 and "no_such_example.py" in problems[0]
     assert ".. note::" in (tmp_path / "comparison_broken.inc").read_text()
+
+
+def test_side_benchmark_includes(tmp_path, docs_helper):
+    """The penalty and CV benchmark tables come from their result files; a
+    missing file gives a note, not a failed build."""
+    results = tmp_path / "results"
+    results.mkdir()
+    penalty_row = {
+        "problem": "dense",
+        "estimator": "SoftmaxRegression",
+        "C": 0.05,
+        "l1_ratio": 1.0,
+        "sksoftmax_seconds": 0.2,
+        "sksoftmax_gap": 0.0,
+        "saga_seconds": 3.0,
+        "saga_gap": 1e-7,
+        "saga_tol": 1e-4,
+        "speedup": 15.0,
+        "skglm_seconds": 0.5,
+    }
+    (results / "penalty.json").write_text(json.dumps({"rows": [penalty_row]}))
+    out = tmp_path / "generated"
+    docs_helper.write_side_benchmark_includes(results, out)
+    penalty = (out / "penalty_benchmark.inc").read_text()
+    assert "15.0x" in penalty and "0.500 s (2.5x)" in penalty
+    assert "No results" in (out / "cv_benchmark.inc").read_text()

@@ -317,6 +317,90 @@ def write_benchmark_include(
     return problem
 
 
+# -- the penalty and cross-validation benchmarks ---------------------------------
+
+
+def penalty_rst(results):
+    """Table of ``benchmarks/penalty_bench.py``'s results (L1 and elastic
+    net against saga and skglm at the same objective)."""
+    rows = []
+    for row in results.get("rows", []):
+        skglm = (
+            f"{row['skglm_seconds']:.3f} s ({row['skglm_seconds'] / row['sksoftmax_seconds']:.1f}x)"
+            if "skglm_seconds" in row
+            else "-"
+        )
+        rows.append(
+            [
+                row["problem"],
+                row["estimator"],
+                f"{row['C']:g}",
+                f"{row['l1_ratio']:g}",
+                f"{row['sksoftmax_seconds']:.3f} s",
+                f"{row['saga_seconds']:.3f} s (tol {row['saga_tol']:g})",
+                f"{row['speedup']:.1f}x",
+                skglm,
+                f"{row['sksoftmax_gap']:.1e} / {row['saga_gap']:.1e}",
+            ]
+        )
+    header = [
+        "problem",
+        "estimator",
+        "C",
+        "l1_ratio",
+        "sksoftmax",
+        "saga at our objective",
+        "vs saga",
+        "skglm (vs skglm)",
+        "objective gap (ours / saga)",
+    ]
+    return "\n".join(_list_table(header, rows, caption="L1 penalties")) + "\n"
+
+
+def cv_rst(results):
+    """Table of ``benchmarks/cv_bench.py``'s results (the cross-validated
+    path against LogisticRegressionCV on the same folds and Cs)."""
+    rows = [
+        [
+            row["problem"],
+            row["estimator"],
+            f"{row['tol']:g}",
+            f"{row['sksoftmax_seconds']:.2f} s",
+            f"{row['sklearn_seconds']:.2f} s",
+            f"{row['speedup']:.1f}x",
+            "yes" if row["same_C"] else "no",
+            f"{row['max_score_difference']:.1e}",
+        ]
+        for row in results.get("rows", [])
+    ]
+    header = [
+        "problem",
+        "estimator",
+        "tol",
+        "sksoftmax",
+        "LogisticRegressionCV",
+        "speed-up",
+        "same C",
+        "largest score difference",
+    ]
+    return "\n".join(_list_table(header, rows, caption="Cross-validated path")) + "\n"
+
+
+def write_side_benchmark_includes(results_dir=BENCHMARK_DIR, out_dir=GENERATED_DIR):
+    """Write ``penalty_benchmark.inc`` and ``cv_benchmark.inc`` from
+    ``penalty.json`` and ``cv.json`` in ``results_dir`` (a note when a result
+    file is missing or unreadable)."""
+    for path, render, name in (
+        (results_dir / "penalty.json", penalty_rst, "penalty_benchmark.inc"),
+        (results_dir / "cv.json", cv_rst, "cv_benchmark.inc"),
+    ):
+        try:
+            text = render(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError) as exc:
+            text = f".. note::\n\n   No results to show ({path.name}: {exc}).\n"
+        _write(out_dir / name, text)
+
+
 # -- comparison tables of the user guide ----------------------------------------
 
 # The tables that examples/compare_music.py and examples/compare_scenes.py
@@ -409,6 +493,7 @@ def _on_config_inited(app, config):
     problem = write_benchmark_include()
     if problem:
         logger.warning("sksoftmax_docs: %s", problem)
+    write_side_benchmark_includes()
     for problem in write_comparison_includes():
         logger.warning("sksoftmax_docs: %s", problem)
 
