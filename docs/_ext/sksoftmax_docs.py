@@ -325,11 +325,10 @@ def penalty_rst(results):
     net against saga and skglm at the same objective)."""
     rows = []
     for row in results.get("rows", []):
-        skglm = (
-            f"{row['skglm_seconds']:.3f} s ({row['skglm_seconds'] / row['sksoftmax_seconds']:.1f}x)"
-            if "skglm_seconds" in row
-            else "-"
-        )
+        skglm = "-"
+        if "skglm_seconds" in row:
+            ratio = row["skglm_seconds"] / row["sksoftmax_seconds"]
+            skglm = f"{row['skglm_seconds']:.3f} s ({ratio:.1f}x)"
         rows.append(
             [
                 row["problem"],
