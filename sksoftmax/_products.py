@@ -11,7 +11,7 @@ memory. Coefficients are one matrix ``coef`` of shape
 ``(n_outputs, n_features + fit_intercept)``, the intercept in the last column.
 
 When float32 data meet float64 arithmetic, ``X`` is converted block by block
-(at most ``CHUNK_ROWS`` rows at a time), so no float64 copy of ``X`` is ever
+(at most ``CHUNK_ENTRIES`` values at a time), so no float64 copy of ``X`` is ever
 made.
 """
 
@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
-    "CHUNK_ROWS",
+    "CHUNK_ENTRIES",
     "GramPlan",
     "gram_blocks",
     "gram_plans",
@@ -32,9 +32,11 @@ __all__ = [
     "weighted_moments",
 ]
 
-# Rows converted at a time when float32 data meet float64 arithmetic: the
-# temporary is CHUNK_ROWS * n_features values, whatever n_samples is.
-CHUNK_ROWS = 8192
+# Values of X converted (or squared) at a time when float32 data meet
+# float64 arithmetic: the temporary is at most CHUNK_ENTRIES values (2 MiB in
+# float64; at least one row), whatever the shape of X. A row count instead
+# made the squared chunk of 784-pixel images 51 MB, the size of X itself.
+CHUNK_ENTRIES = 1 << 18
 
 
 def row_blocks(X, dtype=np.float64):
@@ -44,8 +46,11 @@ def row_blocks(X, dtype=np.float64):
     is needed (callers must not write to them) and small temporary copies
     otherwise.
     """
-    for start in range(0, X.shape[0], CHUNK_ROWS):
-        rows = slice(start, min(start + CHUNK_ROWS, X.shape[0]))
+    # Values per row: the average number of non-zeros for sparse X.
+    per_row = X.nnz / max(X.shape[0], 1) if sp.issparse(X) else X.shape[1]
+    chunk = max(1, int(CHUNK_ENTRIES // max(per_row, 1)))
+    for start in range(0, X.shape[0], chunk):
+        rows = slice(start, min(start + chunk, X.shape[0]))
         block = X[rows]
         if dtype is None:
             yield rows, block
