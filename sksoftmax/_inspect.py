@@ -2,6 +2,7 @@
 
 import sys
 import textwrap
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 
@@ -76,13 +77,21 @@ def _as_array(y, name):
     if _is_pandas(y):
         return y.to_numpy()
     try:
-        return np.asarray(y)
-    except ValueError as exc:
+        with warnings.catch_warnings():
+            # numpy < 1.24 only warns about ragged input, and makes an object
+            # array: the same mistake, the same error.
+            warnings.simplefilter("error", _RAGGED_WARNING)
+            return np.asarray(y)
+    except (ValueError, _RAGGED_WARNING) as exc:
         raise TypeError(
             f"{name} must be 1-D class labels or a 2-D 0/1 indicator matrix; it "
             "looks like a ragged list of label sets. Convert it with "
             "sklearn.preprocessing.MultiLabelBinarizer first."
         ) from exc
+
+
+# numpy moved the warning to numpy.exceptions in 1.25.
+_RAGGED_WARNING = getattr(np, "exceptions", np).VisibleDeprecationWarning
 
 
 def _is_pandas(y):

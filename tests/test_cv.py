@@ -17,6 +17,7 @@ from sklearn.metrics import get_scorer, make_scorer
 from sklearn.metrics import log_loss as sklearn_log_loss
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
+from sklearn_compat import needs_current_logistic_regression_cv
 
 from sksoftmax import (
     OneVsRestLogistic,
@@ -74,6 +75,7 @@ def multilabel():
 # -- agreement with scikit-learn ----------------------------------------------
 
 
+@needs_current_logistic_regression_cv
 @pytest.mark.parametrize("scoring", ["neg_log_loss", "accuracy"])
 @pytest.mark.parametrize("n_classes", [2, 3])
 def test_softmax_agrees_with_logistic_regression_cv(scoring, n_classes, three_classes):
@@ -92,6 +94,7 @@ def test_softmax_agrees_with_logistic_regression_cv(scoring, n_classes, three_cl
     assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-4, atol=1e-5)
 
 
+@needs_current_logistic_regression_cv
 def test_elastic_net_path_agrees_with_logistic_regression_cv_saga(three_classes):
     """The l1_ratios grid against LogisticRegressionCV(solver="saga"): the
     same chosen C and l1_ratio, scores within 1e-4. (Not at C=0.01, where
@@ -119,6 +122,7 @@ def test_elastic_net_path_agrees_with_logistic_regression_cv_saga(three_classes)
     assert_allclose(ours.scores_, theirs.scores_, rtol=0, atol=SCORE_ATOL)
 
 
+@needs_current_logistic_regression_cv
 @pytest.mark.parametrize("scoring", ["neg_log_loss", "roc_auc"])
 def test_one_vs_rest_chooses_per_label_as_logistic_regression_cv(scoring, multilabel):
     X, Y = multilabel
@@ -134,6 +138,7 @@ def test_one_vs_rest_chooses_per_label_as_logistic_regression_cv(scoring, multil
         assert_allclose(ours.coef_[label], theirs.coef_[0], rtol=1e-4, atol=1e-5)
 
 
+@needs_current_logistic_regression_cv
 def test_one_vs_rest_on_classes_scores_each_class_against_the_rest(three_classes):
     X, y = three_classes
     folds = list(StratifiedKFold(3, shuffle=True, random_state=1).split(X, y))
@@ -145,6 +150,7 @@ def test_one_vs_rest_on_classes_scores_each_class_against_the_rest(three_classes
         assert_allclose(ours.scores_[..., index], theirs.scores_, atol=SCORE_ATOL)
 
 
+@needs_current_logistic_regression_cv
 def test_one_vs_rest_two_classes_is_one_label(three_classes):
     X, y = three_classes
     y = np.where(y == 0, "a", "b")
@@ -157,6 +163,7 @@ def test_one_vs_rest_two_classes_is_one_label(three_classes):
     assert_allclose(ours.scores_[..., 0], theirs.scores_, atol=SCORE_ATOL)
 
 
+@needs_current_logistic_regression_cv
 def test_weights_reach_fits_and_scorer_as_in_logistic_regression_cv(three_classes):
     X, y = three_classes
     weights = np.random.default_rng(0).uniform(0.1, 3.0, size=len(y))
