@@ -476,16 +476,17 @@ def test_training_kernels_keep_probabilities_out_of_the_subnormal_range(dtype, f
     )
 )
 def test_property_fused_softplus_and_sigmoid_match_scipy(z):
-    """The loss's fused kernel against two independent references, to full
-    float64 precision (relative, so small probabilities count too)."""
+    """The loss's fused kernel against two independent references, to a few
+    units in the last place (relative, so small probabilities count too;
+    the references round too, differently across numpy versions)."""
     from sksoftmax.special import _softplus_sigmoid_inplace
 
     softplus = np.empty_like(z)
     sigmoid = _softplus_sigmoid_inplace(z.copy(), softplus)
     reference = scipy.special.expit(z)
     normal = reference > np.exp(-600)
-    np.testing.assert_allclose(sigmoid[normal], reference[normal], rtol=4e-16)
+    np.testing.assert_allclose(sigmoid[normal], reference[normal], rtol=1e-15)
     # Below the floor, softplus(z) = exp(z) is kept at exp(-600): absolute.
     np.testing.assert_allclose(
-        softplus, np.logaddexp(0, z), rtol=4e-16, atol=np.exp(-600.0)
+        softplus, np.logaddexp(0, z), rtol=1e-15, atol=np.exp(-600.0)
     )
