@@ -263,3 +263,32 @@ def test_worker_killed_mid_fit_does_not_change_the_fit(client, genres, monkeypat
     # other BLAS paths): equal up to summation order, as any dask fit.
     assert_same_model(fitted, reference)
     client.wait_for_workers(2, timeout=60)
+
+
+@pytest.mark.parametrize("Estimator", [SoftmaxRegression, OneVsRestLogistic])
+def test_newton_cg_phase_on_chunks_equals_in_memory(
+    client, genres, monkeypatch, Estimator
+):
+    """The truncated Newton phase (normally from 1e5 coefficients on) reads
+    Hessian-vector products through the same contract: forced onto this
+    small problem, the fit over chunks is the in-memory fit."""
+    import sksoftmax._solver as solver
+
+    monkeypatch.setattr(solver, "NEWTON_CG_MIN_COEFS", 1)
+    monkeypatch.setattr(solver, "NEWTON_CG_SWITCH", 3)
+    monkeypatch.setattr(solver, "REFINE_MAX_PARAMS", 0)
+    steps = []
+    original = solver.LBFGSSolver.newton_cg
+
+    def counting(self, budget):
+        steps.append(self.n_iter)
+        return original(self, budget)
+
+    monkeypatch.setattr(solver.LBFGSSolver, "newton_cg", counting)
+    X, y = genres
+    reference = Estimator(C=10.0, tol=TOL).fit(X, y)
+    assert steps, "the Newton phase never ran"
+    Xd = da.from_array(X, chunks=(300, -1))
+    fitted = Estimator(C=10.0, tol=TOL).fit(Xd, da.from_array(y, chunks=300))
+    assert len(steps) == 2
+    assert_same_model(fitted, reference)
