@@ -373,17 +373,19 @@ class LBFGSSolver:
         if self.objective.precision.use_full_precision(self.objective):
             self.evaluate(self.coef)
         for _ in range(max_steps):
-            coef, values, grad_max = self.coef, self.values, self.grad_max.copy()
+            grad_max = self.grad_max
             if not np.all(np.isfinite(grad_max)) or grad_max.max() == 0.0:
                 break
-            direction = self._newton_direction(coef, self.grad)
+            direction = self._newton_direction(self.coef, self.grad)
             if not np.all(np.isfinite(direction)):
                 break
-            new_coef = self._damped_step(coef, direction, values, grad_max)
-            if new_coef is None:
+            # Each group's gradient must shrink and its objective not grow
+            # beyond rounding.
+            if not self._backtrack(
+                direction, lambda t, f, within, smaller: within & smaller
+            ):
                 break
             self.n_iter += 1
-            self.evaluate(new_coef)
             if self.verbose:
                 self.report("Newton")
             self.check_convergence()
@@ -482,12 +484,30 @@ class LBFGSSolver:
         return project(P.to_coef(z)), not active.any()
 
     def _line_search(self, direction):
-        """Backtrack ``coef - t * direction`` per group until Armijo's
-        condition holds (or, at rounding level, the gradient shrinks);
-        True when some group moved."""
-        coef, values, grad = self.coef, self._per_row(self.values), self.grad
-        slope = self._dot(self.objective.project(grad), direction)
-        rounding = REFINE_VALUE_SLACK * (np.abs(values) + 1.0)
+        """Armijo's condition per group (or, at rounding level, a shrinking
+        gradient); True when some group moved."""
+        slope = self._dot(self.objective.project(self.grad), direction)
+        values = self._per_row(self.values)
+
+        def acceptable(step, trial_values, within, smaller):
+            armijo = trial_values <= values - ARMIJO * step * slope
+            return armijo | (within & smaller)
+
+        return self._backtrack(direction, acceptable)
+
+    def _backtrack(self, direction, acceptable):
+        """Try ``coef - t * direction`` for ``t = 1, 1/2, ...``; each group
+        (its rows move together) keeps the first step that
+        ``acceptable(t, values, within, smaller)`` allows: ``values`` is the
+        trial's objective per row, ``within`` that it grew by at most
+        rounding, ``smaller`` that the group's largest gradient entry shrank.
+
+        The point reached becomes the current one, from the trials' own
+        evaluations (no evaluation again); returns whether some group moved.
+        """
+        coef, grad = self.coef, self.grad
+        values = self._per_row(self.values)
+        limit = values + REFINE_VALUE_SLACK * (np.abs(values) + 1.0)
         new_coef, new_grad = coef.copy(), grad.copy()
         new_values = np.array(values, dtype=np.float64)
         accepted = np.zeros(self.shape[0], dtype=bool)
@@ -497,8 +517,9 @@ class LBFGSSolver:
             self.n_evaluations += 1
             trial_values = self._per_row(trial_values)
             trial_max = self._group_max(np.abs(trial_grad).max(axis=1))
-            good = trial_values <= values - ARMIJO * step * slope
-            good |= (trial_values <= values + rounding) & (trial_max < self.grad_max)
+            good = acceptable(
+                step, trial_values, trial_values <= limit, trial_max < self.grad_max
+            )
             good &= ~accepted
             new_coef[good] = trial[good]
             new_grad[good] = trial_grad[good]
@@ -534,25 +555,6 @@ class LBFGSSolver:
         for k, (Hk, g) in enumerate(zip(blocks, rhs, strict=True)):
             steps[k] = _solve_positive(Hk, g)
         return self.objective.project(steps.reshape(coef.shape))
-
-    def _damped_step(self, coef, direction, values, grad_max):
-        """Backtrack the Newton step until each group's gradient shrinks (the
-        rows of one group move together); None when no group improves."""
-        accepted = np.zeros(self.shape[0], dtype=bool)
-        new_coef = coef.copy()
-        limit = self._per_row(values + REFINE_VALUE_SLACK * (np.abs(values) + 1.0))
-        for step in 0.5 ** np.arange(12):
-            trial = coef - step * direction
-            trial_values, trial_grad = self.objective.value_gradient(trial)
-            self.n_evaluations += 1
-            trial_max = self._group_max(np.abs(trial_grad).max(axis=1))
-            good = (trial_max < grad_max) & (self._per_row(trial_values) <= limit)
-            good &= ~accepted
-            new_coef[good] = trial[good]
-            accepted |= good
-            if accepted.all():
-                break
-        return new_coef if accepted.any() else None
 
     def result(self):
         converged = self.grad_max <= self.tol
@@ -623,7 +625,7 @@ CG_FORCING_MAX = 0.5
 CG_MAX_ITER = 50
 # Armijo's sufficient-decrease constant of the Newton line search.
 ARMIJO = 1e-4
-# Backtracking halvings before a Newton step is given up.
+# Backtracking halvings before a Newton step (either kind) is given up.
 MAX_HALVINGS = 12
 
 # Relative ridge of a Newton system, after scaling it to a unit diagonal:
