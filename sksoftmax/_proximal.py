@@ -32,15 +32,16 @@ it is the lasso solver; the grouped penalty needs the proximal one.
 """
 
 import numpy as np
-from scipy.optimize import Bounds, minimize
+from scipy.optimize import Bounds
 
 from ._precondition import diagonal_preconditioner
 from ._solver import (
     LBFGS_CONVERGED,
     LBFGS_LIMIT,
-    LBFGS_MAX_LINE_SEARCH,
     SolverResult,
     _single_threaded_scipy_blas,
+    evaluate_if_new,
+    run_lbfgsb,
 )
 
 __all__ = ["ProximalGradientSolver", "SplitLBFGSSolver", "minimize_composite"]
@@ -51,10 +52,6 @@ __all__ = ["ProximalGradientSolver", "SplitLBFGSSolver", "minimize_composite"]
 # L-BFGS-B and discards its memory.
 FIRST_REBUILD_INTERVAL = 50
 REBUILD_GROWTH = 2
-
-# L-BFGS-B's own relative-decrease test, at rounding level: stopping is ours
-# (the KKT residual, in the callback).
-SPLIT_FTOL = 64 * np.finfo(float).eps
 
 # Proximal gradient: a step is accepted when the smooth part is below its
 # quadratic model with curvature 1 / step (the sufficient-decrease test of
@@ -354,8 +351,7 @@ class SplitLBFGSSolver(_CompositeSolver):
     def _callback(self, intermediate_result):
         x = getattr(intermediate_result, "x", intermediate_result)
         self.n_iter += 1
-        if self._x is None or not np.array_equal(x, self._x):
-            self._function(x)
+        evaluate_if_new(self._function, x, self._x)
         self.report("L-BFGS-B")
         if self.check_convergence():
             raise StopIteration
@@ -372,30 +368,15 @@ class SplitLBFGSSolver(_CompositeSolver):
         lower = np.full(x0.shape, -np.inf)
         lower[: 2 * m] = 0.0
         self._x, self._previous = None, np.inf
-        try:
-            result = minimize(
-                self._function,
-                x0,
-                method="L-BFGS-B",
-                jac=True,
-                bounds=Bounds(lower, np.inf),
-                callback=self._callback,
-                options={
-                    "maxiter": max_iter,
-                    "maxfun": 20 * max_iter + 100,
-                    "maxls": LBFGS_MAX_LINE_SEARCH,
-                    "gtol": 0.0,
-                    "ftol": SPLIT_FTOL,
-                },
-            )
-        except StopIteration:
-            # scipy < 1.11 lets the callback's StopIteration through.
-            self.message = "tolerance met"
-            return LBFGS_CONVERGED
-        if self._x is None or not np.array_equal(result.x, self._x):
-            self._function(result.x)
-        self.message = str(result.message)
-        return result.status
+        status, self.message = run_lbfgsb(
+            self._function,
+            x0,
+            self._callback,
+            max_iter,
+            lambda: self._x,
+            bounds=Bounds(lower, np.inf),
+        )
+        return status
 
     def run(self):
         """Rounds of L-BFGS-B runs, each followed by Newton refinement on

@@ -207,8 +207,7 @@ class LBFGSSolver:
         # intermediate_result), older versions the point itself.
         v = getattr(intermediate_result, "x", intermediate_result)
         self.n_iter += 1
-        if self._v is None or not np.array_equal(v, self._v):
-            self._function(v)
+        evaluate_if_new(self._function, v, self._v)
         if self.verbose:
             self.report("L-BFGS")
         if self.check_convergence():
@@ -287,31 +286,10 @@ class LBFGSSolver:
         current point; returns scipy's status."""
         v0 = self.preconditioner.from_coef(self.coef)
         self._v = None
-        try:
-            result = minimize(
-                self._function,
-                np.asarray(v0, dtype=np.float64).ravel(),
-                method="L-BFGS-B",
-                jac=True,
-                callback=self._callback,
-                options={
-                    "maxiter": max_iter,
-                    "maxfun": 20 * max_iter + 100,
-                    "maxls": LBFGS_MAX_LINE_SEARCH,
-                    # Stopping is ours (per group, in the callback):
-                    # L-BFGS-B's gradient test is disabled.
-                    "gtol": 0.0,
-                    "ftol": LBFGS_FTOL,
-                },
-            )
-        except StopIteration:
-            # scipy < 1.11 lets the callback's StopIteration through.
-            self.message = "tolerance met"
-            return LBFGS_CONVERGED
-        if self._v is None or not np.array_equal(result.x, self._v):
-            self._function(result.x)
-        self.message = str(result.message)
-        return result.status
+        status, self.message = run_lbfgsb(
+            self._function, v0, self._callback, max_iter, lambda: self._v
+        )
+        return status
 
     def after_run(self, status, iterations):
         """What to do after an L-BFGS-B run: "stop" or "restart"."""
@@ -627,6 +605,52 @@ CG_MAX_ITER = 50
 ARMIJO = 1e-4
 # Backtracking halvings before a Newton step (either kind) is given up.
 MAX_HALVINGS = 12
+
+
+def evaluate_if_new(function, x, last):
+    """Call ``function(x)`` unless ``x`` is ``last``, the point it was last
+    called at (None: never), so that the caller's state is at ``x``."""
+    if last is None or not np.array_equal(x, last):
+        function(x)
+
+
+def run_lbfgsb(function, x0, callback, max_iter, last_point, bounds=None):
+    """One scipy L-BFGS-B run with the solvers' settings.
+
+    Stopping is the caller's: L-BFGS-B's gradient test is disabled, and
+    ``callback`` raises StopIteration when the caller's tolerance is met.
+    ``last_point()`` is the point ``function`` was last called at; a run
+    that ends elsewhere is evaluated at its end point, so the caller's state
+    is always at the result.
+
+    Returns
+    -------
+    status : int
+        ``LBFGS_CONVERGED``, ``LBFGS_LIMIT`` or ``LBFGS_ABNORMAL``.
+    message : str
+    """
+    try:
+        result = minimize(
+            function,
+            np.asarray(x0, dtype=np.float64).ravel(),
+            method="L-BFGS-B",
+            jac=True,
+            bounds=bounds,
+            callback=callback,
+            options={
+                "maxiter": max_iter,
+                "maxfun": 20 * max_iter + 100,
+                "maxls": LBFGS_MAX_LINE_SEARCH,
+                "gtol": 0.0,
+                "ftol": LBFGS_FTOL,
+            },
+        )
+    except StopIteration:
+        # scipy < 1.11 lets the callback's StopIteration through.
+        return LBFGS_CONVERGED, "tolerance met"
+    evaluate_if_new(function, result.x, last_point())
+    return result.status, str(result.message)
+
 
 # Relative ridge of a Newton system, after scaling it to a unit diagonal:
 # makes the solve well posed along flat directions (the projected-out ones,
