@@ -20,7 +20,6 @@ held-out scores. Writes ``benchmarks/results/cv.json`` and prints a table.
 """
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -31,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import sklearn
+from harness import thread_limit  # benchmarks/, the script's folder
 from sklearn.datasets import (
     load_digits,
     make_classification,
@@ -41,7 +41,6 @@ from sklearn.linear_model import LogisticRegressionCV
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import StandardScaler
-from threadpoolctl import threadpool_limits
 
 import sksoftmax
 from sksoftmax import OneVsRestLogisticCV, SoftmaxRegressionCV
@@ -136,8 +135,7 @@ def run_reference_ovr(X, Y, folds, tol):
 def timed(function, *args, threads=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        limits = threadpool_limits(threads) if threads else contextlib.nullcontext()
-        with limits:
+        with thread_limit(threads):
             start = time.perf_counter()
             result = function(*args)
             return time.perf_counter() - start, result

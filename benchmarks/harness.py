@@ -176,7 +176,9 @@ def _deadline_guard(deadline):
     return _wrapped_loss_methods(wrap)
 
 
-def _threads(threads):
+def thread_limit(threads):
+    """BLAS threads limited to ``threads`` inside the context; None leaves
+    the default (the two settings every benchmark times)."""
     return threadpool_limits(limits=threads) if threads else contextlib.nullcontext()
 
 
@@ -204,7 +206,7 @@ def fit_once(solver, problem, C, tol, max_iter, timeout=None):
         else contextlib.nullcontext()
     )
     gc.collect()
-    with warnings.catch_warnings(record=True) as caught, _threads(solver.threads):
+    with warnings.catch_warnings(record=True) as caught, thread_limit(solver.threads):
         warnings.simplefilter("always", ConvergenceWarning)
         with guard:
             start = time.perf_counter()
@@ -331,7 +333,7 @@ def peak_memory_mb(solver, problem, C, tol, max_iter):
     """
     estimator = solver.make(problem.kind, C, tol, max_iter)
     gc.collect()
-    with warnings.catch_warnings(), _threads(solver.threads):
+    with warnings.catch_warnings(), thread_limit(solver.threads):
         warnings.simplefilter("ignore", ConvergenceWarning)
         tracemalloc.start()
         try:

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from harness import thread_limit  # benchmarks/, the script's folder
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from threadpoolctl import threadpool_limits
 
 from sksoftmax import OneVsRestLogistic, SoftmaxRegression
 
@@ -90,7 +90,7 @@ def best_thread_setting(fit):
     included, as in the main benchmark)."""
     best = None
     for threads in (None, 1):
-        with threadpool_limits(threads):
+        with thread_limit(threads):
             result = timed(fit, REPEATS)
         if best is None or result[0] < best[0]:
             best = result
