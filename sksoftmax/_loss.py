@@ -79,12 +79,15 @@ class Curvature:
     """Probabilities at a point, kept for second-order products.
 
     ``proba`` has shape (n_outputs, n_samples); ``weights`` is the block's
-    weights laid out to multiply it.
+    weights laid out to multiply it; ``data`` is the block's data term at
+    the point (the loss's ``value``), so that the value and gradient there
+    need no second product for the scores.
     """
 
     proba: np.ndarray
     weights: np.ndarray
     dtype: type
+    data: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -222,8 +225,17 @@ class MultinomialLoss(_RowLoss):
 
     def curvature(self, coef, block, dtype):
         """Probabilities at ``coef`` for second-order products."""
-        P, _ = self._probabilities(coef, block, dtype, None)
-        return Curvature(P, block.weights.astype(dtype, copy=False), dtype)
+        P, ce = self._probabilities(coef, block, dtype, None)
+        data = np.array([_weighted_sum(block.weights, ce)])
+        return Curvature(P, block.weights.astype(dtype, copy=False), dtype, data)
+
+    def gradient_from_curvature(self, curvature, block):
+        """The block's gradient at the curvature's point (same as
+        :meth:`value_gradient`'s), from its kept probabilities."""
+        G = curvature.proba.copy()
+        G.reshape(-1)[self._target_positions(block)] -= 1.0
+        G *= curvature.weights
+        return transposed_product(G, block.X, self.fit_intercept)
 
     def hessian_product(self, curvature, V, block):
         """Hessian of the block sum times ``V`` (shape of ``coef``).
@@ -368,8 +380,16 @@ class BinaryLoss(_RowLoss):
 
     def curvature(self, coef, block, dtype):
         """Probabilities at ``coef`` for second-order products."""
-        P, _, S, _ = self._probabilities(coef, block, dtype, None)
-        return Curvature(P, S, dtype)
+        P, data, S, _ = self._probabilities(coef, block, dtype, None)
+        return Curvature(P, S, dtype, data)
+
+    def gradient_from_curvature(self, curvature, block):
+        """The block's gradient at the curvature's point (same as
+        :meth:`value_gradient`'s), from its kept probabilities."""
+        S, ST = self._layout(block, curvature.dtype)
+        G = curvature.proba * S
+        G -= ST
+        return transposed_product(G, block.X, self.fit_intercept)
 
     def hessian_product(self, curvature, V, block):
         """Hessian of the block sums times ``V`` (shape of ``coef``): row

@@ -338,9 +338,10 @@ class SplitLBFGSSolver(_CompositeSolver):
 
     def _function(self, x):
         m, n_features = self._n_penalised(), self.penalty.n_features
-        coef = self.scaling.to_coef(self._to_v(x))
-        self.evaluate(coef)
-        self._x = x.copy()
+        # The state is returned as it is at its own point (a run's start).
+        if self._x is None or not np.array_equal(x, self._x):
+            self.evaluate(self.scaling.to_coef(self._to_v(x)))
+            self._x = x.copy()
         weight = (self.penalty.l1[:, None] / self.scaling.scale).ravel()
         value = self.smooth + float(weight @ (x[:m] + x[m : 2 * m]))
         gv = self.scaling.gradient_to_v(self.grad)
@@ -367,7 +368,8 @@ class SplitLBFGSSolver(_CompositeSolver):
         m = self._n_penalised()
         lower = np.full(x0.shape, -np.inf)
         lower[: 2 * m] = 0.0
-        self._x, self._previous = None, np.inf
+        # The state is already evaluated at x0: scipy's first call is free.
+        self._x, self._previous = x0.copy(), np.inf
         status, self.message = run_lbfgsb(
             self._function,
             x0,

@@ -32,6 +32,7 @@ def _objective(kind, sparse=False, dtype=np.float64, seed=0, n=300):
 def test_row_blocks_add_up_to_the_whole(kind, sparse, monkeypatch):
     whole, rng = _objective(kind, sparse)
     monkeypatch.setattr(objective_module, "BLOCK_ENTRIES", 64)
+    monkeypatch.setattr(objective_module, "SPARSE_BLOCK_VALUES_PER_FEATURE", 0)
     blocked, _ = _objective(kind, sparse)
     assert len(blocked.rows.blocks) > 10 and len(whole.rows.blocks) == 1
     coef = rng.normal(size=whole.coef_shape)
