@@ -4,10 +4,10 @@ Two measurements on one machine with a 2-worker ``distributed.LocalCluster``
 (one thread per worker, so the cluster has the cores the in-memory fit's
 BLAS has):
 
-Chunks have the rows of the in-memory fit's blocks
-(``sksoftmax._objective.BLOCK_ENTRIES // K``), so that both fits compute
-the same per-block statistics (the preconditioner samples rows per block)
-and differ only in the order the block sums are added.
+Chunks have ``sksoftmax._objective.BLOCK_ENTRIES // K`` rows, the largest
+in-memory block (narrow dense data are split finer in memory, to stay in
+cache). The preconditioner samples rows by one global plan, so the two fits
+differ only in the order the block sums are added.
 
 1. **Overhead** at 200,000 x 50, K=10 (float64, 8 chunks): the time of one
    objective evaluation (value and gradient) on the cluster against in
@@ -112,7 +112,7 @@ def median_evaluation_time(objective, coef):
 
 
 def chunk_rows(n_classes):
-    """Rows of one in-memory block (see the module docstring)."""
+    """Rows of one chunk (see the module docstring)."""
     return BLOCK_ENTRIES // n_classes
 
 
