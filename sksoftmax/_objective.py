@@ -27,7 +27,7 @@ import scipy.sparse as sp
 from ._loss import RowBlock
 from ._penalty import L2Penalty
 from ._precision import Float32Policy
-from ._products import gram_blocks, gram_plans, weighted_moments
+from ._products import gram_blocks, gram_plans, gram_sample_size, weighted_moments
 
 __all__ = [
     "InMemoryRows",
@@ -84,6 +84,10 @@ class Objective(Protocol):
 
     def hessian_cost(self):
         """``(unknowns per Newton system, multiply-adds per dense Hessian)``."""
+
+    def rebuild_cost(self):
+        """A Cholesky preconditioner's Gram matrices, in evaluations
+        (multiply-adds against an evaluation's)."""
 
 
 # -- row sources ------------------------------------------------------------------
@@ -400,6 +404,14 @@ class PenalizedObjective:
 
     def drop_anchor(self):
         self._anchors = None
+
+    def rebuild_cost(self):
+        # Per output: a Gram of p columns over the sampled rows (or all),
+        # against 2 p multiply-adds per row for an evaluation's products.
+        p = self.coef_shape[1]
+        n = self.rows.n_samples
+        rows = gram_sample_size(n, p) or n
+        return rows * p / (2.0 * max(n, 1))
 
     def hessian_cost(self):
         K, p = self.coef_shape

@@ -25,6 +25,7 @@ __all__ = [
     "GramPlan",
     "gram_blocks",
     "gram_plans",
+    "gram_sample_size",
     "row_blocks",
     "scores",
     "transposed_product",
@@ -153,7 +154,7 @@ MIN_SAMPLE_ROWS = 2048
 GOLDEN_RATIO_FRACTION = (np.sqrt(5.0) - 1.0) / 2.0
 
 
-def _sample_size(n_samples, n_coef):
+def gram_sample_size(n_samples, n_coef):
     """Rows to sample for a Gram of ``n_coef`` columns, or None for all rows."""
     size = max(MIN_SAMPLE_ROWS, SAMPLE_ROWS_PER_FEATURE * n_coef)
     return size if n_samples > 2 * size else None
@@ -181,7 +182,7 @@ class GramPlan:
 
 def gram_plans(totals, n_samples, n_coef):
     """One :class:`GramPlan` per weight column, from the columns' totals."""
-    size = _sample_size(n_samples, n_coef)
+    size = gram_sample_size(n_samples, n_coef)
     return [
         GramPlan(float(total), size, NEGLIGIBLE_WEIGHT * float(total) / n_samples)
         for total in np.atleast_1d(totals)

@@ -141,7 +141,7 @@ def test_negligible_rows_are_left_out_of_the_gram():
 @pytest.mark.parametrize("sparse", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_sampled_gram_whitens_the_exact_gram(sparse, dtype):
-    from sksoftmax._products import _sample_size
+    from sksoftmax._products import gram_sample_size
     from sksoftmax._products import weighted_gram as _weighted_gram
 
     rng = np.random.default_rng(5)
@@ -149,7 +149,7 @@ def test_sampled_gram_whitens_the_exact_gram(sparse, dtype):
     X = (rng.normal(size=(n, p)) * np.logspace(-2, 2, p) + 3.0).astype(dtype)
     w = rng.uniform(0.0, 1.0, size=n) ** 4
     w[::3] = 0.0
-    assert _sample_size(n, p + 1) is not None  # this size is sampled
+    assert gram_sample_size(n, p + 1) is not None  # this size is sampled
     Xa = np.hstack([X.astype(np.float64), np.ones((n, 1))])
     exact = (Xa * w[:, None]).T @ Xa
     data = sp.csr_matrix(X) if sparse else X
