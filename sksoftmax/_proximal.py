@@ -336,12 +336,19 @@ class SplitLBFGSSolver(_CompositeSolver):
         V[:, n_features:] = x[2 * m :].reshape(self.shape[0], -1)
         return V
 
+    def _evaluate_x(self, x):
+        """Evaluate at the split variables ``x`` and remember ``x``."""
+        self.evaluate(self.scaling.to_coef(self._to_v(x)))
+        self._x = x.copy()
+
+    def _move_to(self, x):
+        """Make ``x`` the current point, evaluating only if it is not
+        already (a run's start, or the point of scipy's last call)."""
+        evaluate_if_new(self._evaluate_x, x, self._x)
+
     def _function(self, x):
         m, n_features = self._n_penalised(), self.penalty.n_features
-        # The state is returned as it is at its own point (a run's start).
-        if self._x is None or not np.array_equal(x, self._x):
-            self.evaluate(self.scaling.to_coef(self._to_v(x)))
-            self._x = x.copy()
+        self._move_to(x)
         weight = (self.penalty.l1[:, None] / self.scaling.scale).ravel()
         value = self.smooth + float(weight @ (x[:m] + x[m : 2 * m]))
         gv = self.scaling.gradient_to_v(self.grad)
@@ -352,7 +359,7 @@ class SplitLBFGSSolver(_CompositeSolver):
     def _callback(self, intermediate_result):
         x = getattr(intermediate_result, "x", intermediate_result)
         self.n_iter += 1
-        evaluate_if_new(self._function, x, self._x)
+        self._move_to(x)
         self.report("L-BFGS-B")
         if self.check_convergence():
             raise StopIteration
@@ -375,7 +382,7 @@ class SplitLBFGSSolver(_CompositeSolver):
             x0,
             self._callback,
             max_iter,
-            lambda: self._x,
+            self._move_to,
             bounds=Bounds(lower, np.inf),
         )
         return status

@@ -208,16 +208,23 @@ class LBFGSSolver:
     def value(self):
         return float(self.values.sum())
 
+    def _evaluate_v(self, v):
+        """Evaluate at L-BFGS's variables ``v`` and remember ``v``."""
+        coef = self.objective.project(
+            self.preconditioner.to_coef(v.reshape(self.shape))
+        )
+        self.evaluate(coef)
+        self._v = v.copy()
+
+    def _move_to(self, v):
+        """Make ``v`` the current point, evaluating only if it is not
+        already (a run's start, which :meth:`iterate` starts from the
+        evaluated state, or the point of scipy's last call)."""
+        evaluate_if_new(self._evaluate_v, v, self._v)
+
     def _function(self, v):
-        """The objective in L-BFGS's variables ``v``; the current state is
-        returned as it is when ``v`` is its point (a run's starting point,
-        which :meth:`iterate` starts from the evaluated state)."""
-        if self._v is None or not np.array_equal(v, self._v):
-            coef = self.objective.project(
-                self.preconditioner.to_coef(v.reshape(self.shape))
-            )
-            self.evaluate(coef)
-            self._v = v.copy()
+        """The objective in L-BFGS's variables ``v``."""
+        self._move_to(v)
         # A copy: self.grad_v must stay as evaluated whatever scipy does.
         return self.value, np.array(self.grad_v, dtype=np.float64).ravel()
 
@@ -226,7 +233,7 @@ class LBFGSSolver:
         # intermediate_result), older versions the point itself.
         v = getattr(intermediate_result, "x", intermediate_result)
         self.n_iter += 1
-        evaluate_if_new(self._function, v, self._v)
+        self._move_to(v)
         if self.verbose:
             self.report("L-BFGS")
         if self.check_convergence():
@@ -312,7 +319,7 @@ class LBFGSSolver:
         self._v = v0.copy()
         self._kept_second_order = None
         status, self.message = run_lbfgsb(
-            self._function, v0, self._callback, max_iter, lambda: self._v
+            self._function, v0, self._callback, max_iter, self._move_to
         )
         return status
 
@@ -514,10 +521,10 @@ class LBFGSSolver:
         new_coef, new_grad = coef.copy(), grad.copy()
         new_values = np.array(values, dtype=np.float64)
         accepted = np.zeros(self.shape[0], dtype=bool)
-        # Only one trial's probabilities are held at a time (plus the
-        # accepted one's): the point being left no longer needs its own.
-        self._kept_second_order = kept = second_order = None
-        steps_taken = 0
+        # The point being left no longer needs its probabilities, and only
+        # one trial's are held at a time (the previous one is dropped before
+        # the next is formed).
+        self._kept_second_order = kept = None
         for step in 0.5 ** np.arange(MAX_HALVINGS):
             trial = coef - step * direction
             second_order = None
@@ -530,8 +537,8 @@ class LBFGSSolver:
                 step, trial_values, trial_values <= limit, trial_max < self.grad_max
             )
             good &= ~accepted
-            if good.any():
-                steps_taken += 1
+            if good.all():
+                # Every group takes this trial: its curvature is the point's.
                 kept = second_order
             new_coef[good] = trial[good]
             new_grad[good] = trial_grad[good]
@@ -542,8 +549,7 @@ class LBFGSSolver:
         if not accepted.any():
             return False
         self._set_state(new_coef, new_values, new_grad)
-        if steps_taken == 1 and accepted.all():
-            # Every group took the same trial: its curvature is the point's.
+        if kept is not None:
             self._kept_second_order = dataclasses.replace(kept, coef=self.coef)
         return True
 
@@ -658,21 +664,21 @@ ARMIJO = 1e-4
 MAX_HALVINGS = 12
 
 
-def evaluate_if_new(function, x, last):
-    """Call ``function(x)`` unless ``x`` is ``last``, the point it was last
-    called at (None: never), so that the caller's state is at ``x``."""
+def evaluate_if_new(evaluate, x, last):
+    """Call ``evaluate(x)`` unless ``x`` is ``last``, the point of the
+    caller's current state (None: none yet), so that the state is at ``x``."""
     if last is None or not np.array_equal(x, last):
-        function(x)
+        evaluate(x)
 
 
-def run_lbfgsb(function, x0, callback, max_iter, last_point, bounds=None):
+def run_lbfgsb(function, x0, callback, max_iter, move_to, bounds=None):
     """One scipy L-BFGS-B run with the solvers' settings.
 
     Stopping is the caller's: L-BFGS-B's gradient test is disabled, and
     ``callback`` raises StopIteration when the caller's tolerance is met.
-    ``last_point()`` is the point ``function`` was last called at; a run
-    that ends elsewhere is evaluated at its end point, so the caller's state
-    is always at the result.
+    ``move_to(x)`` puts the caller's state at ``x`` (evaluating only if it
+    is elsewhere); it is called with the end point, so the caller's state is
+    always at the result.
 
     Returns
     -------
@@ -699,7 +705,7 @@ def run_lbfgsb(function, x0, callback, max_iter, last_point, bounds=None):
     except StopIteration:
         # scipy < 1.11 lets the callback's StopIteration through.
         return LBFGS_CONVERGED, "tolerance met"
-    evaluate_if_new(function, result.x, last_point())
+    move_to(result.x)
     return result.status, str(result.message)
 
 
