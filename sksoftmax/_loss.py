@@ -207,13 +207,18 @@ class MultinomialLoss(_RowLoss):
         _, ce = self._probabilities(coef, block, dtype, anchor)
         return np.array([_weighted_sum(block.weights, ce)])
 
+    def _gradient_inplace(self, P, block):
+        """The block's gradient from its probabilities ``P``, which become
+        the weighted residuals ``s_i (p_i - t_i)``."""
+        P.reshape(-1)[self._target_positions(block)] -= 1.0
+        P *= block.weights.astype(P.dtype, copy=False)
+        return transposed_product(P, block.X, self.fit_intercept)
+
     def value_gradient(self, coef, block, dtype, anchor=None):
         """Weighted sum of cross-entropies (shape (1,)) and its gradient."""
         P, ce = self._probabilities(coef, block, dtype, anchor)
         value = np.array([_weighted_sum(block.weights, ce)])
-        P.reshape(-1)[self._target_positions(block)] -= 1.0
-        P *= block.weights.astype(dtype, copy=False)
-        return value, transposed_product(P, block.X, self.fit_intercept)
+        return value, self._gradient_inplace(P, block)
 
     def anchor(self, coef, block):
         """A float64 evaluation at ``coef`` to measure float32 changes from."""
@@ -232,10 +237,7 @@ class MultinomialLoss(_RowLoss):
     def gradient_from_curvature(self, curvature, block):
         """The block's gradient at the curvature's point (same as
         :meth:`value_gradient`'s), from its kept probabilities."""
-        G = curvature.proba.copy()
-        G.reshape(-1)[self._target_positions(block)] -= 1.0
-        G *= curvature.weights
-        return transposed_product(G, block.X, self.fit_intercept)
+        return self._gradient_inplace(curvature.proba.copy(), block)
 
     def hessian_product(self, curvature, V, block):
         """Hessian of the block sum times ``V`` (shape of ``coef``).
@@ -366,9 +368,14 @@ class BinaryLoss(_RowLoss):
     def value_gradient(self, coef, block, dtype, anchor=None):
         """Data term of each output (shape (K,)) and the gradient."""
         P, data, S, ST = self._probabilities(coef, block, dtype, anchor)
+        return data, self._gradient_inplace(P, S, ST, block)
+
+    def _gradient_inplace(self, P, S, ST, block):
+        """The block's gradient from the probabilities ``P``, which become
+        the weighted residuals ``S * P - S * T``."""
         P *= S
         P -= ST
-        return data, transposed_product(P, block.X, self.fit_intercept)
+        return transposed_product(P, block.X, self.fit_intercept)
 
     def anchor(self, coef, block):
         """A float64 evaluation at ``coef`` to measure float32 changes from."""
@@ -387,9 +394,7 @@ class BinaryLoss(_RowLoss):
         """The block's gradient at the curvature's point (same as
         :meth:`value_gradient`'s), from its kept probabilities."""
         S, ST = self._layout(block, curvature.dtype)
-        G = curvature.proba * S
-        G -= ST
-        return transposed_product(G, block.X, self.fit_intercept)
+        return self._gradient_inplace(curvature.proba.copy(), S, ST, block)
 
     def hessian_product(self, curvature, V, block):
         """Hessian of the block sums times ``V`` (shape of ``coef``): row

@@ -275,10 +275,8 @@ class SecondOrder:
         """Group values and gradient at the point, as
         :meth:`PenalizedObjective.value_gradient` gives them, from the kept
         probabilities: one product with ``X`` instead of two."""
-        objective = self.objective
         data, grad = self._map_sum(_kept_value_gradient)
-        objective.penalty.add_gradient(self.coef, grad)
-        return data + objective._group(objective.penalty.values(self.coef)), grad
+        return self.objective.with_penalty(self.coef, data, grad)
 
     def hessian_product(self, V):
         """Hessian of the objective (penalty included) times ``V``."""
@@ -362,6 +360,12 @@ class PenalizedObjective:
         """Per-row values to group values."""
         return per_row if self.separable else np.array([per_row.sum()])
 
+    def with_penalty(self, coef, data, grad):
+        """Group values and gradient at ``coef`` from the row sums ``data``
+        and ``grad`` (added to in place): the penalty is added here only."""
+        self.penalty.add_gradient(coef, grad)
+        return data + self._group(self.penalty.values(coef)), grad
+
     def value_gradient(self, coef):
         self.precision.before_evaluation(self, coef, self.n_features)
         data, grad = self.rows.map_sum(
@@ -371,8 +375,7 @@ class PenalizedObjective:
             self.precision.dtype,
             kept=self._anchors,
         )
-        self.penalty.add_gradient(coef, grad)
-        return data + self._group(self.penalty.values(coef)), grad
+        return self.with_penalty(coef, data, grad)
 
     def values(self, coef):
         self.precision.before_evaluation(self, coef, self.n_features)
