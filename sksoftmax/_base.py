@@ -289,6 +289,18 @@ class _LinearClassifier(
 
     # -- fitting -------------------------------------------------------------
 
+    def _validate_training_data(self, X, y):
+        """In-memory ``X`` (float, CSR when sparse) and ``y`` for fitting."""
+        return validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=ACCEPT_SPARSE,
+            dtype=FLOAT_DTYPES,
+            multi_output=self._multi_output,
+            y_numeric=False,
+        )
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
         self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
@@ -323,15 +335,7 @@ class _LinearClassifier(
             X, y, sample_weight = validate_fit_input(self, X, y, sample_weight)
             build_objective = dask_objective
         else:
-            X, y = validate_data(
-                self,
-                X,
-                y,
-                accept_sparse=ACCEPT_SPARSE,
-                dtype=FLOAT_DTYPES,
-                multi_output=self._multi_output,
-                y_numeric=False,
-            )
+            X, y = self._validate_training_data(X, y)
             build_objective = in_memory_objective
         sample_weight = check_sample_weight(sample_weight, X)
         encoded = self._encode_targets(y, sample_weight)

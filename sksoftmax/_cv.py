@@ -38,11 +38,9 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.parallel import Parallel, delayed
-from sklearn.utils.validation import _check_method_params, validate_data
+from sklearn.utils.validation import _check_method_params
 
 from ._base import (
-    ACCEPT_SPARSE,
-    FLOAT_DTYPES,
     check_numpy_inputs,
     check_sample_weight,
 )
@@ -344,15 +342,7 @@ class _LinearClassifierCV:
         self._check_target_shape(y)
         Cs = check_Cs(self.Cs)
         l1_ratios = check_l1_ratios(self.l1_ratios)
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=ACCEPT_SPARSE,
-            dtype=FLOAT_DTYPES,
-            multi_output=self._multi_output,
-            y_numeric=False,
-        )
+        X, y = self._validate_training_data(X, y)
         sample_weight = check_sample_weight(sample_weight, X)
         if _routing_enabled():
             routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
