@@ -5,6 +5,8 @@
   (``docs/_ext/sksoftmax_docs.py``), imported without Sphinx.
 * ``overlapping_classes``: 600 x 4 with 3 overlapping classes (20% of the
   labels flipped), where an unpenalised model has a finite optimum.
+* ``force_newton_cg``: small problems take the solver's truncated Newton
+  phase after 3 L-BFGS iterations.
 """
 
 import importlib.util
@@ -59,3 +61,17 @@ def overlapping_classes():
         flip_y=0.2,
         random_state=1,
     )
+
+
+@pytest.fixture
+def force_newton_cg(monkeypatch):
+    """Make small problems take the truncated Newton phase after 3 L-BFGS
+    iterations (it normally needs NEWTON_CG_MIN_COEFS coefficients, and
+    small problems get the dense Newton refinement instead); returns the
+    solver module."""
+    import sksoftmax._solver as solver
+
+    monkeypatch.setattr(solver, "NEWTON_CG_MIN_COEFS", 1)
+    monkeypatch.setattr(solver, "REFINE_MAX_PARAMS", 0)
+    monkeypatch.setattr(solver, "NEWTON_CG_SWITCH", 3)
+    return solver

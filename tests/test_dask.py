@@ -267,16 +267,12 @@ def test_worker_killed_mid_fit_does_not_change_the_fit(client, genres, monkeypat
 
 @pytest.mark.parametrize("Estimator", [SoftmaxRegression, OneVsRestLogistic])
 def test_newton_cg_phase_on_chunks_equals_in_memory(
-    client, genres, monkeypatch, Estimator
+    client, genres, force_newton_cg, monkeypatch, Estimator
 ):
     """The truncated Newton phase (normally from 1e5 coefficients on) reads
     Hessian-vector products through the same contract: forced onto this
     small problem, the fit over chunks is the in-memory fit."""
-    import sksoftmax._solver as solver
-
-    monkeypatch.setattr(solver, "NEWTON_CG_MIN_COEFS", 1)
-    monkeypatch.setattr(solver, "NEWTON_CG_SWITCH", 3)
-    monkeypatch.setattr(solver, "REFINE_MAX_PARAMS", 0)
+    solver = force_newton_cg
     steps = []
     original = solver.LBFGSSolver.newton_cg
 

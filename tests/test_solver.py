@@ -449,16 +449,10 @@ def test_fit_memory_is_a_few_work_arrays(Estimator):
 
 
 @pytest.fixture
-def newton_cg_everywhere(monkeypatch):
-    """Make small problems take the truncated Newton phase after 3 L-BFGS
-    iterations (it normally needs NEWTON_CG_MIN_COEFS coefficients, and
-    small problems get the dense Newton refinement instead); count the
-    Newton steps."""
-    import sksoftmax._solver as solver
-
-    monkeypatch.setattr(solver, "NEWTON_CG_MIN_COEFS", 1)
-    monkeypatch.setattr(solver, "REFINE_MAX_PARAMS", 0)
-    monkeypatch.setattr(solver, "NEWTON_CG_SWITCH", 3)
+def newton_cg_everywhere(force_newton_cg, monkeypatch):
+    """The truncated Newton phase on small problems (``force_newton_cg``);
+    counts the Newton steps."""
+    solver = force_newton_cg
     steps = []
     original = solver.LBFGSSolver._line_search
 
