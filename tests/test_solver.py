@@ -195,6 +195,48 @@ def test_refinement_reaches_much_smaller_gradient(kind):
 
 
 @pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_refinement_reuses_its_hessian_while_it_contracts(kind, monkeypatch):
+    """A refinement step keeps the last factorised Hessian while that still
+    shrinks the gradient fast: fewer Hessians than Newton steps, to the same
+    rounding-level gradient as a fresh Hessian at every step."""
+    from sksoftmax import _objective, _solver
+
+    X, y = _problem(5)
+    loss = _loss(kind, X, y)
+    counts = {"hessians": 0, "steps": 0}
+
+    def counted(function, key):
+        def wrapper(*args):
+            counts[key] += 1
+            return function(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(
+        _objective.SecondOrder,
+        "dense_hessian",
+        counted(_objective.SecondOrder.dense_hessian, "hessians"),
+    )
+    monkeypatch.setattr(
+        _solver.LBFGSSolver,
+        "_newton_direction",
+        counted(_solver.LBFGSSolver._newton_direction, "steps"),
+    )
+    results = {}
+    for contraction in (0.1, 0.0):
+        monkeypatch.setattr(_solver, "REFINE_REUSE_CONTRACTION", contraction)
+        counts.update(hessians=0, steps=0)
+        # Few iterations: L-BFGS takes half, the refinement gets several
+        # steps to take from further away.
+        result = bound.minimize(loss, np.zeros(loss.coef_shape), tol=1e-4, max_iter=10)
+        results[contraction] = dict(counts)
+        assert _row_grad_max(loss, result.coef).max() <= 1e-10
+    reusing, fresh = results[0.1], results[0.0]
+    assert fresh["hessians"] == fresh["steps"] >= 2
+    assert reusing["hessians"] < reusing["steps"]
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
 def test_max_iter_zero_returns_start(kind):
     X, y = _problem(6)
     loss = _loss(kind, X, y)
