@@ -55,6 +55,15 @@ LBFGS_ABNORMAL = 2  # line search failed, typically at rounding level
 REFINE_MAX_FLOPS = 1e8
 REFINE_MAX_PARAMS = 2000
 REFINE_MAX_STEPS = 8
+# Where the refinement applies, an L-BFGS run cut short for a preconditioner
+# rebuild hands over to it instead when every group's objective is estimated
+# within this fraction of its minimum (the squared gradient in the
+# preconditioner's metric, close to Newton's decrement): from there one or
+# two Newton steps reach rounding level. 600 x 72, 6 labels, C=0.01: the
+# first rebuild came at a gap of 1.3e-6, two iterations before convergence,
+# and the fit took 25% less time going to Newton instead; at C=1 and 100
+# (gaps 1e-3 and 1e-2 there) L-BFGS was faster.
+NEWTON_NEAR_GAP = 1e-5
 # A refinement step reuses the previous step's factorised Hessian (one
 # evaluation instead of a Hessian and a factorisation) while each step cuts
 # the largest gradient entry by at least this factor. Near the optimum the
@@ -348,13 +357,15 @@ class LBFGSSolver:
             return "stop"
         return "rebuild"
 
-    def run_lbfgs(self, budget, rebuilds=True):
+    def run_lbfgs(self, budget, rebuilds=True, newton_near=False):
         """L-BFGS-B runs with preconditioner rebuilds, until convergence, a
         stall or ``budget`` iterations (one run when not ``rebuilds``).
+        With ``newton_near``, a run cut short near the optimum (see
+        :meth:`near_optimum`) ends them instead of a rebuild.
 
         Returns what the last run asked for: "stop" (converged, stalled or
-        failed), "rebuild" (cut short by its iteration limit) or None (no
-        run was needed)."""
+        failed), "rebuild" (cut short by its iteration limit), "newton"
+        (cut short near the optimum) or None (no run was needed)."""
         rebuild = True
         action = None
         while not self.check_convergence() and self.n_iter < budget:
@@ -363,12 +374,20 @@ class LBFGSSolver:
             start = self.n_iter
             status = self.iterate(min(self.interval, budget - self.n_iter))
             action = self.after_run(status, self.n_iter - start)
+            if action == "rebuild" and newton_near and self.near_optimum():
+                return "newton"
             if action == "stop" or (action == "rebuild" and not rebuilds):
                 break
             rebuild = action == "rebuild"
             if rebuild:
                 self.interval *= REFRESH_GROWTH
         return action
+
+    def near_optimum(self):
+        """Whether every group's objective is estimated within
+        ``NEWTON_NEAR_GAP`` (relative) of its minimum."""
+        gap = self._estimated_gap()
+        return bool(np.all(gap <= NEWTON_NEAR_GAP * np.abs(self._per_row(self.values))))
 
     def refinement_applies(self):
         n_params, flops = self.objective.hessian_cost()
@@ -647,8 +666,14 @@ class LBFGSSolver:
                         # finishes, with its usual rebuilds.
                         self.run_lbfgs(self.max_iter)
                 return self.result()
-            self.run_lbfgs(self.max_iter - reserve)
+            # Near the optimum, the refinement's Newton steps finish faster
+            # than a preconditioner rebuild and more L-BFGS; should they not
+            # reach the tolerance, L-BFGS resumes.
+            action = self.run_lbfgs(self.max_iter - reserve, newton_near=refine)
             if refine:
+                self.refine(min(REFINE_MAX_STEPS, self.max_iter - self.n_iter))
+            if action == "newton" and not self.check_convergence():
+                self.run_lbfgs(self.max_iter - reserve)
                 self.refine(min(REFINE_MAX_STEPS, self.max_iter - self.n_iter))
             return self.result()
 

@@ -237,6 +237,38 @@ def test_refinement_reuses_its_hessian_while_it_contracts(kind, monkeypatch):
 
 
 @pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_near_the_optimum_newton_takes_over_from_a_rebuild(kind, monkeypatch):
+    """An L-BFGS run cut short for a rebuild hands over to the Newton
+    refinement when the estimated gap is already small: no second
+    preconditioner, no more evaluations, the same minimum."""
+    from sksoftmax import _solver
+
+    X, y = _problem(3, n_samples=300, n_features=8)
+    loss = _loss(kind, X, y, C=0.1)
+    built = []
+    original = _solver.LBFGSSolver.refresh_preconditioner
+
+    def counting(self):
+        built.append(self.n_iter)
+        return original(self)
+
+    monkeypatch.setattr(_solver.LBFGSSolver, "refresh_preconditioner", counting)
+    results, rebuilds = {}, {}
+    for gap in (0.0, _solver.NEWTON_NEAR_GAP):
+        monkeypatch.setattr(_solver, "NEWTON_NEAR_GAP", gap)
+        built.clear()
+        results[gap] = bound.minimize(
+            loss, np.zeros(loss.coef_shape), tol=1e-8, max_iter=500
+        )
+        rebuilds[gap] = list(built)
+        assert _row_grad_max(loss, results[gap].coef).max() <= 1e-12
+    without, handed = results[0.0], results[_solver.NEWTON_NEAR_GAP]
+    assert len(rebuilds[0.0]) == 2 and rebuilds[_solver.NEWTON_NEAR_GAP] == [0]
+    assert handed.n_evaluations <= without.n_evaluations
+    np.testing.assert_allclose(handed.value, without.value, rtol=1e-13)
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
 def test_max_iter_zero_returns_start(kind):
     X, y = _problem(6)
     loss = _loss(kind, X, y)
