@@ -205,12 +205,14 @@ class LBFGSSolver:
         self.grad_v = self.preconditioner.gradient_to_v(self.objective.project(grad))
         return values, grad
 
-    def _estimated_gap(self):
-        """Per row, the estimated distance of its group's objective above
-        the minimum: ``0.5 g^T M^{-1} g`` with ``M`` the preconditioner's
-        curvature, i.e. half the squared gradient in its variables."""
+    def _gap_within(self, fraction):
+        """Per row, whether its group's objective is estimated within
+        ``fraction`` (relative) of the minimum. The estimated distance is
+        ``0.5 g^T M^{-1} g`` with ``M`` the preconditioner's curvature, i.e.
+        half the squared gradient in its variables."""
         per_row = 0.5 * np.einsum("ij,ij->i", self.grad_v, self.grad_v)
-        return per_row if self.separable else np.full_like(per_row, per_row.sum())
+        gap = per_row if self.separable else np.full_like(per_row, per_row.sum())
+        return gap <= fraction * np.abs(self._per_row(self.values))
 
     def _per_row(self, group_values):
         """Group values (one per row, or one for all) repeated per row."""
@@ -305,9 +307,7 @@ class LBFGSSolver:
         be within ``OBJECTIVE_GAP`` (relative) of the minimum.
         """
         ok = self.grad_max <= self.tol
-        ok &= self._estimated_gap() <= OBJECTIVE_GAP * np.abs(
-            self._per_row(self.values)
-        )
+        ok &= self._gap_within(OBJECTIVE_GAP)
         self.first_converged[ok & (self.first_converged < 0)] = self.n_iter
         return bool(ok.all())
 
@@ -386,8 +386,7 @@ class LBFGSSolver:
     def near_optimum(self):
         """Whether every group's objective is estimated within
         ``NEWTON_NEAR_GAP`` (relative) of its minimum."""
-        gap = self._estimated_gap()
-        return bool(np.all(gap <= NEWTON_NEAR_GAP * np.abs(self._per_row(self.values))))
+        return bool(self._gap_within(NEWTON_NEAR_GAP).all())
 
     def refinement_applies(self):
         n_params, flops = self.objective.hessian_cost()
