@@ -85,6 +85,10 @@ class Objective(Protocol):
     def hessian_cost(self):
         """``(unknowns per Newton system, multiply-adds per dense Hessian)``."""
 
+    def support_hessian_cost(self, free):
+        """``(unknowns of the largest system, cost in evaluations)`` of
+        :meth:`SecondOrder.support_hessians` on ``free``."""
+
     def rebuild_cost(self):
         """A Cholesky preconditioner's Gram matrices, in evaluations
         (multiply-adds against an evaluation's)."""
@@ -137,6 +141,10 @@ SPARSE_BLOCK_VALUES_PER_FEATURE = 128
 # wider data keep the larger blocks.
 DENSE_BLOCK_BYTES = 1 << 20
 DENSE_MIN_BLOCK_ROWS = 1024
+# An evaluation on sparse X costs at least this fraction of a dense one's
+# in the cost models: each also makes dense passes over (n_outputs, n)
+# work arrays, whatever the density.
+DENSITY_FLOOR = 1e-3
 
 
 def _add(total, part):
@@ -225,6 +233,10 @@ def _misclassified(block, _, loss, coef):
 
 def _dense_hessian(block, curvature, loss):
     return loss.hessian(curvature, block)
+
+
+def _support_hessian(block, curvature, loss, free):
+    return loss.support_hessian(curvature, block, free)
 
 
 def _moments(block, curvature, loss):
@@ -327,6 +339,25 @@ class SecondOrder:
             H[np.diag_indices(K * p)] += diag
         return H
 
+    def support_hessians(self, free):
+        """Exact Hessians with penalty on the coefficients where ``free``
+        (shape ``coef_shape``) is True, as independent Newton systems: a
+        list of ``(positions in coef.ravel(), matrix)``, one per row for a
+        separable objective, a single one otherwise."""
+        H = self._map_sum(_support_hessian, free)
+        K, p = self.objective.coef_shape
+        penalty = self.objective.penalty
+        diagonals = [penalty.diagonal(k, p)[free[k]] for k in range(K)]
+        positions = [k * p + np.flatnonzero(free[k]) for k in range(K)]
+        if not self.objective.separable:
+            H[np.diag_indices_from(H)] += np.concatenate(diagonals)
+            return [(np.concatenate(positions), H)]
+        systems = []
+        for k in range(K):
+            H[k][np.diag_indices_from(H[k])] += diagonals[k]
+            systems.append((positions[k], H[k]))
+        return systems
+
 
 class PenalizedObjective:
     """Row sums of a loss plus the penalty: the :class:`Objective` the
@@ -344,15 +375,28 @@ class PenalizedObjective:
     data_max_abs : float, default=None
         ``max|X|``, for the float32 policy's range checks; None (unknown)
         keeps float32 data in float64 products.
+    density : float, default=1.0
+        Fraction of ``X``'s entries that are stored (sparse ``X``), for the
+        cost of an evaluation against a dense Hessian's.
     """
 
-    def __init__(self, loss, rows, penalty, data_dtype, n_features, data_max_abs=None):
+    def __init__(
+        self,
+        loss,
+        rows,
+        penalty,
+        data_dtype,
+        n_features,
+        data_max_abs=None,
+        density=1.0,
+    ):
         self.loss = loss
         self.rows = rows
         self.penalty = penalty
         self.separable = loss.separable
         self.coef_shape = (loss.n_outputs, n_features + loss.fit_intercept)
         self.n_features = n_features
+        self.density = max(float(density), DENSITY_FLOOR)
         self.precision = Float32Policy(data_dtype, data_max_abs)
         self._anchors = None
 
@@ -423,6 +467,18 @@ class PenalizedObjective:
             return p, n * K * p * p
         return K * p, n * (K * p) ** 2 / 2
 
+    def support_hessian_cost(self, free):
+        # Gram multiply-adds per row (the free columns are densified)
+        # against an evaluation's two products, 2 K p density per row.
+        K, p = self.coef_shape
+        counts = np.count_nonzero(free, axis=1)
+        if self.separable:
+            size, per_row = counts.max(), float(np.sum(counts**2))
+        else:
+            size = counts.sum()
+            per_row = size * (size + 1) / 2.0
+        return int(size), per_row / (2.0 * K * p * self.density)
+
 
 def in_memory_objective(loss, X, targets, weights, l2):
     """The objective of ``loss`` on in-memory data.
@@ -460,11 +516,19 @@ def in_memory_objective(loss, X, targets, weights, l2):
 
     rows = InMemoryRows(block, X.shape[0], block_rows(X, loss.n_outputs))
     return penalized_objective(
-        loss, rows, l2, X.dtype, X.shape[1], data_max_abs=_max_abs(X)
+        loss,
+        rows,
+        l2,
+        X.dtype,
+        X.shape[1],
+        data_max_abs=_max_abs(X),
+        density=X.nnz / max(X.shape[0] * X.shape[1], 1) if sp.issparse(X) else 1.0,
     )
 
 
-def penalized_objective(loss, rows, l2, data_dtype, n_features, data_max_abs=None):
+def penalized_objective(
+    loss, rows, l2, data_dtype, n_features, data_max_abs=None, density=1.0
+):
     """``loss`` summed by the row source ``rows``, plus the L2 penalty.
 
     Parameters
@@ -479,6 +543,8 @@ def penalized_objective(loss, rows, l2, data_dtype, n_features, data_max_abs=Non
     n_features : int
     data_max_abs : float, default=None
         ``max|X|`` for float32 ``X`` (the float32 policy's range check).
+    density : float, default=1.0
+        Fraction of stored entries of sparse ``X``.
 
     Returns
     -------
@@ -489,7 +555,13 @@ def penalized_objective(loss, rows, l2, data_dtype, n_features, data_max_abs=Non
         n_features,
     )
     return PenalizedObjective(
-        loss, rows, penalty, data_dtype, n_features, data_max_abs=data_max_abs
+        loss,
+        rows,
+        penalty,
+        data_dtype,
+        n_features,
+        data_max_abs=data_max_abs,
+        density=density,
     )
 
 

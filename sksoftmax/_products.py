@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 __all__ = [
+    "augmented_columns",
     "CHUNK_ENTRIES",
     "GramPlan",
     "gram_blocks",
@@ -274,6 +275,19 @@ def weighted_gram(X, w, fit_intercept, exact=False, dtype=None, plan=None, start
         if fit_intercept:
             column += np.asarray(weighted.sum(axis=0), dtype=np.float64).ravel()
     return _bordered(xx, column, float(np.sum(w, dtype=np.float64)))
+
+
+def augmented_columns(X, columns):
+    """Columns ``columns`` (sorted) of ``[X, 1]`` as a dense float64 array;
+    index ``X.shape[1]`` is the intercept's column of ones. For a block of
+    rows: a Newton system on a support needs only its own columns."""
+    columns = np.asarray(columns)
+    features = columns[columns < X.shape[1]]
+    out = np.empty((X.shape[0], len(columns)))
+    part = X[:, features]
+    out[:, : len(features)] = part.toarray() if sp.issparse(part) else part
+    out[:, len(features) :] = 1.0
+    return out
 
 
 def _proportional_columns(weights):

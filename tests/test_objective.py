@@ -87,6 +87,47 @@ def test_diagonal_blocks_are_the_dense_hessians_blocks(kind):
         )
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_support_hessians_are_the_hessian_on_the_free_coefficients(kind, sparse):
+    """Checked against finite differences of the gradient, in row blocks."""
+    objective, rng = _objective(kind, sparse)
+    coef = rng.normal(size=objective.coef_shape)
+    free = rng.random(coef.shape) < 0.6
+    free[:, -1] = True  # the intercepts, always free
+    free[0, :-1] = False  # a row with only its intercept
+    systems = objective.second_order(coef).support_hessians(free)
+    assert len(systems) == (coef.shape[0] if objective.separable else 1)
+    covered = np.concatenate([positions for positions, _ in systems])
+    np.testing.assert_array_equal(np.sort(covered), np.flatnonzero(free))
+    h = 1e-6
+    for positions, H in systems:
+        assert H.shape == (len(positions), len(positions))
+        for column, position in enumerate(positions):
+            step = np.zeros(coef.size)
+            step[position] = h
+            step = step.reshape(coef.shape)
+            g_plus = objective.value_gradient(coef + step)[1].ravel()
+            g_minus = objective.value_gradient(coef - step)[1].ravel()
+            np.testing.assert_allclose(
+                H[:, column],
+                ((g_plus - g_minus) / (2 * h))[positions],
+                rtol=1e-5,
+                atol=1e-9,
+            )
+
+
+def test_support_hessian_cost_grows_with_the_support():
+    objective, _ = _objective("multinomial")
+    free = np.zeros(objective.coef_shape, dtype=bool)
+    free[:, -1] = True
+    small = objective.support_hessian_cost(free)
+    free[:, :3] = True
+    large = objective.support_hessian_cost(free)
+    assert small[0] == 4 and large[0] == 16
+    assert 0 < small[1] < large[1]
+
+
 def test_values_come_per_group():
     multinomial, rng = _objective("multinomial")
     binary, _ = _objective("binary")
