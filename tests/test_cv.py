@@ -25,7 +25,13 @@ from sksoftmax import (
     SoftmaxRegression,
     SoftmaxRegressionCV,
 )
-from sksoftmax._cv import predicted_start
+from sksoftmax._cv import (
+    LABEL_SCORES,
+    label_columns,
+    label_view,
+    predicted_start,
+    scorer_for_classes,
+)
 
 # Both sides solve to rounding level, so that differences are the models'.
 TIGHT = 1e-10
@@ -136,6 +142,54 @@ def test_one_vs_rest_chooses_per_label_as_logistic_regression_cv(scoring, multil
             ours.scores_[..., label], theirs.scores_, rtol=0, atol=SCORE_ATOL
         )
         assert_allclose(ours.coef_[label], theirs.coef_[0], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("threshold", [0.5, 0.3])
+@pytest.mark.parametrize("target", ["multilabel", "classes"])
+@pytest.mark.parametrize("scoring", ["neg_log_loss", "accuracy"])
+def test_label_scores_are_the_scorers_per_label(
+    scoring, target, threshold, dtype, weighted, multilabel, three_classes
+):
+    """All labels scored at once give what scikit-learn's scorer gives for
+    each label's view and column."""
+    X, y = multilabel if target == "multilabel" else three_classes
+    X = X.astype(dtype)
+    model = OneVsRestLogistic(C=1e4, threshold=threshold).fit(X, y)
+    # Steeper: some probabilities round to 0 or 1 (the clipping at eps).
+    model.coef_ = model.coef_ * 100
+    weights = np.random.default_rng(0).uniform(0.1, 3, len(X)) if weighted else None
+    columns = label_columns(model, y)
+    scores = LABEL_SCORES[scoring](model, X, columns, weights)
+    scorer = scorer_for_classes(get_scorer(scoring), np.array([0, 1]))
+    expected = [
+        scorer(label_view(model, label), X, column, sample_weight=weights)
+        for label, column in enumerate(columns.T)
+    ]
+    # float32: the scorer sums float32 losses, the label scores float64 ones.
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    assert_allclose(scores, expected, rtol=rtol, atol=1e-15)
+    assert LABEL_SCORES[None] is LABEL_SCORES["accuracy"]
+
+
+def test_label_scores_serve_the_path_only_for_their_scorings(multilabel, monkeypatch):
+    import sksoftmax._cv as cv_module
+
+    X, Y = multilabel
+    calls = []
+    monkeypatch.setitem(
+        cv_module.LABEL_SCORES,
+        "neg_log_loss",
+        lambda *args: calls.append(1) or cv_module.label_log_loss_scores(*args),
+    )
+    fast = OneVsRestLogisticCV(Cs=3, cv=3, scoring="neg_log_loss").fit(X, Y)
+    assert len(calls) == 3 * 3
+    callable_scorer = get_scorer("neg_log_loss")
+    slow = OneVsRestLogisticCV(Cs=3, cv=3, scoring=callable_scorer).fit(X, Y)
+    assert len(calls) == 3 * 3
+    assert_allclose(fast.scores_, slow.scores_, rtol=1e-12)
+    assert_array_equal(fast.C_, slow.C_)
 
 
 @needs_current_logistic_regression_cv
