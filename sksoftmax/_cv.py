@@ -25,7 +25,7 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
-from scipy.special import expit, logit, xlogy
+from scipy.special import expit, xlogy
 from sklearn.base import _fit_context
 from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import check_cv
@@ -690,7 +690,7 @@ def label_accuracy_scores(estimator, X, columns, sample_weight=None):
     """The ``"accuracy"`` score of every label at once, each label
     predicted as its view does (probability strictly above ``threshold``)."""
     scores, _ = estimator._raw_scores(X)
-    predicted = scores > logit(estimator.threshold)
+    predicted = estimator._above_threshold(scores)
     return np.average(predicted == (columns != 0), axis=0, weights=sample_weight)
 
 

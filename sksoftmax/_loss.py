@@ -251,43 +251,44 @@ class MultinomialLoss(_RowLoss):
         A *= curvature.weights
         return transposed_product(A, block.X, self.fit_intercept)
 
+    @staticmethod
+    def _class_pair_weights(curvature, block):
+        """Row weights ``s_i p_ik (delta_km - p_im)`` of the Hessian block of
+        classes ``k <= m``, float64, as ``(k, m, weights)`` triples."""
+        P = curvature.proba.astype(np.float64)
+        s = np.asarray(block.weights, dtype=np.float64)
+        for k in range(P.shape[0]):
+            for m in range(k, P.shape[0]):
+                w = -s * P[k] * P[m]
+                if k == m:
+                    w += s * P[k]
+                yield k, m, w
+
     def hessian(self, curvature, block):
         """Dense Hessian of the block sum, shape ``(K p, K p)`` for
         ``coef.ravel()``, in float64 (only for small problems: it costs
         ``K^2 / 2`` weighted Gram matrices)."""
-        P = curvature.proba.astype(np.float64)
-        s = np.asarray(block.weights, dtype=np.float64)
-        K = P.shape[0]
+        K = self.n_outputs
         p = block.X.shape[1] + self.fit_intercept
         H = np.empty((K, p, K, p))
-        for k in range(K):
-            for m in range(k, K):
-                w = -s * P[k] * P[m]
-                if k == m:
-                    w += s * P[k]
-                gram = weighted_gram(block.X, w, self.fit_intercept, exact=True)
-                H[k, :, m, :] = gram
-                H[m, :, k, :] = gram.T
+        for k, m, w in self._class_pair_weights(curvature, block):
+            gram = weighted_gram(block.X, w, self.fit_intercept, exact=True)
+            H[k, :, m, :] = gram
+            H[m, :, k, :] = gram.T
         return H.reshape(K * p, K * p)
 
     def support_hessian(self, curvature, block, free):
         """Dense Hessian of the block sum on the coefficients where ``free``
         (shape of ``coef``) is True, in ``coef.ravel()`` order, float64: it
         costs ``n m^2 / 2`` multiply-adds for ``m`` free coefficients."""
-        P = curvature.proba.astype(np.float64)
-        s = np.asarray(block.weights, dtype=np.float64)
         columns = [augmented_columns(block.X, np.flatnonzero(f)) for f in free]
         ends = np.cumsum([c.shape[1] for c in columns])
         starts = np.concatenate([[0], ends[:-1]])
         H = np.empty((ends[-1], ends[-1]))
-        for k, (ak, bk, Xk) in enumerate(zip(starts, ends, columns, strict=True)):
-            for m in range(k, len(columns)):
-                w = -s * P[k] * P[m]
-                if k == m:
-                    w += s * P[k]
-                cross = Xk.T @ (columns[m] * w[:, None])
-                H[ak:bk, starts[m] : ends[m]] = cross
-                H[starts[m] : ends[m], ak:bk] = cross.T
+        for k, m, w in self._class_pair_weights(curvature, block):
+            cross = columns[k].T @ (columns[m] * w[:, None])
+            H[starts[k] : ends[k], starts[m] : ends[m]] = cross
+            H[starts[m] : ends[m], starts[k] : ends[k]] = cross.T
         return H
 
     def n_misclassified(self, coef, block):
@@ -439,11 +440,12 @@ class BinaryLoss(_RowLoss):
         """Per-output dense Hessians of the block sums on the coefficients
         where ``free`` (shape of ``coef``) is True, a tuple of K arrays."""
         weights = self.curvature_weights(curvature)
-        systems = []
-        for w, f in zip(weights.T, free, strict=True):
-            Xk = augmented_columns(block.X, np.flatnonzero(f))
-            systems.append(Xk.T @ (Xk * w[:, None]))
-        return tuple(systems)
+        return tuple(
+            weighted_gram(
+                augmented_columns(block.X, np.flatnonzero(f)), w, False, exact=True
+            )
+            for w, f in zip(weights.T, free, strict=True)
+        )
 
     def n_misclassified(self, coef, block):
         """Rows of positive weight on the wrong side of (or on) each output's

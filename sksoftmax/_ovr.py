@@ -370,11 +370,14 @@ class OneVsRestLogistic(_LinearClassifier):
             indicator targets; otherwise class labels.
         """
         scores, _ = self._raw_scores(X)
-        # Strictly above, as scikit-learn's OneVsRestClassifier (decision
-        # > 0): a score of exactly 0 at threshold 0.5 is the negative class.
-        cut = logit(self.threshold)
         if self._target_type == "multilabel-indicator":
-            return (scores > cut).astype(self._y_dtype)
+            return self._above_threshold(scores).astype(self._y_dtype)
         if self._is_binary():
-            return self.classes_[(scores[:, 0] > cut).astype(np.intp)]
+            return self.classes_[self._above_threshold(scores[:, 0]).astype(np.intp)]
         return self.classes_[scores.argmax(axis=1)]
+
+    def _above_threshold(self, scores):
+        """Which log-odds ``scores`` report their label: probability
+        strictly above ``threshold``, as scikit-learn's OneVsRestClassifier
+        (decision > 0): a score of exactly 0 at 0.5 is the negative class."""
+        return scores > logit(self.threshold)

@@ -185,8 +185,16 @@ class _CompositeSolver:
         self.first_converged = np.full(self.shape[0], -1)
         self.message = "converged at the starting point"
         self.stalled = False
+        self._support = None
         self.evaluate(np.array(coef0, dtype=np.float64).reshape(self.shape))
         self.rebuild_scaling()
+
+    def _support_held(self, support):
+        """Iterations for which the mask ``support`` has held: a changed
+        one starts the count again (``self._support = None`` forgets it)."""
+        if self._support is None or not np.array_equal(support, self._support):
+            self._support, self._support_since = support, self.n_iter
+        return self.n_iter - self._support_since
 
     def _scaling(self):
         """The diagonal change of variables from the curvature at the
@@ -460,14 +468,9 @@ class SplitLBFGSSolver(_CompositeSolver):
         zero pattern has held for STABLE_SUPPORT_ITERATIONS iterations."""
         if self._early_refines >= MAX_EARLY_REFINES:
             return False
-        support = self.coef[:, : self.penalty.n_features] != 0
-        if self._support is None or not np.array_equal(support, self._support):
-            self._support, self._support_since = support, self.n_iter
-            return False
-        if self.n_iter - self._support_since < self._stable_needed:
-            return False
-        self._settled = True
-        return True
+        held = self._support_held(self.penalty.support(self.coef))
+        self._settled = held >= self._stable_needed
+        return self._settled
 
     def iterate(self, max_iter):
         """One L-BFGS-B run from the current point; scipy's status."""
@@ -492,7 +495,6 @@ class SplitLBFGSSolver(_CompositeSolver):
         the support it found."""
         self._early_refines = 0
         self._stable_needed = STABLE_SUPPORT_ITERATIONS
-        self._support = None
         rounds = 0
         while rounds < MAX_ROUNDS:
             self._settled = False
@@ -590,7 +592,6 @@ class ProximalGradientSolver(_CompositeSolver):
         history = []
         interval, next_rebuild = FIRST_REBUILD_INTERVAL, FIRST_REBUILD_INTERVAL
         V = self.scaling.from_coef(self.coef)
-        last_support, support_since = None, None
         while not self.check_convergence() and self.n_iter < self.max_iter:
             gv = self.scaling.gradient_to_v(self.grad)
             found = self._step_from(V, gv, step)
@@ -607,14 +608,12 @@ class ProximalGradientSolver(_CompositeSolver):
                 V = self._try_extrapolation(history, V)
                 history = []
             self.report("proximal")
-            support = self.penalty.support(V)
-            if support_since is None or not np.array_equal(support, last_support):
-                last_support, support_since = support, self.n_iter
-            elif self.n_iter - support_since >= STABLE_SUPPORT_ITERATIONS:
+            held = self._support_held(self.penalty.support(V))
+            if held >= STABLE_SUPPORT_ITERATIONS:
                 if self.refine(REFINE_MAX_STEPS):
                     break
                 V = self.scaling.from_coef(self.coef)
-                history, support_since = [], None
+                history, self._support = [], None
             if self.n_iter >= next_rebuild:
                 self.rebuild_scaling()
                 V = self.scaling.from_coef(self.coef)
