@@ -341,12 +341,16 @@ class _LinearClassifier(
         encoded = self._encode_targets(y, sample_weight)
         return self._fit_encoded(X, encoded, build_objective)
 
-    def _fit_encoded(self, X, encoded, build_objective=in_memory_objective):
+    def _fit_encoded(
+        self, X, encoded, build_objective=in_memory_objective, newton_memory=None
+    ):
         """Solve for validated ``X`` and its encoded targets, and store.
 
         The part of :meth:`fit` after validation and encoding, on its own so
         that a cross-validated path (:mod:`sksoftmax._cv`) encodes the
-        targets once and fits many rows subsets and values of ``C`` with it.
+        targets once and fits many rows subsets and values of ``C`` with it,
+        carrying a :class:`~sksoftmax._solver.NewtonMemory` from one ``C`` to
+        the next on the same rows.
         """
         result = None
         if encoded.loss is not None:
@@ -357,7 +361,7 @@ class _LinearClassifier(
             objective = build_objective(
                 encoded.loss, X, encoded.targets, scale.weights, l2
             )
-            result = self._solve(objective, encoded.rows, l1)
+            result = self._solve(objective, encoded.rows, l1, newton_memory)
             if np.isinf(self.C):
                 self._check_separation(objective, result, encoded.rows)
         self._store_solution(result, encoded, X.shape[1])
@@ -389,9 +393,11 @@ class _LinearClassifier(
         alone)."""
         return None
 
-    def _solve(self, objective, rows, l1):
+    def _solve(self, objective, rows, l1, newton_memory=None):
         """Run the solver; ``rows`` of the model are the objective's outputs
-        and ``l1`` the L1 weights at the solver's scale.
+        and ``l1`` the L1 weights at the solver's scale; ``newton_memory``
+        (the L2 solver's, see :class:`~sksoftmax._solver.NewtonMemory`)
+        carries a Hessian between the fits of a C path.
 
         Without an L1 part (``l1_ratio=0`` or ``C=inf``) this is the L2
         solver alone, exactly as without the option.
@@ -416,6 +422,7 @@ class _LinearClassifier(
                 max_iter=self.max_iter,
                 verbose=self.verbose,
                 precondition=self.precondition,
+                memory=newton_memory,
             )
         self._solver_result = result
         # As scikit-learn: a stop at rounding level counts as converged.

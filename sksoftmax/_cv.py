@@ -47,6 +47,7 @@ from ._base import (
 )
 from ._ovr import OneVsRestLogistic
 from ._softmax import SoftmaxRegression
+from ._solver import NewtonMemory
 
 __all__ = ["OneVsRestLogisticCV", "SoftmaxRegressionCV"]
 
@@ -214,12 +215,15 @@ def fold_path(estimator, X, y, encoded, train, test, Cs, score, score_params):
     # The strongest penalty first: its solution is near zero, where the path
     # starts, and each solution is then near the next one.
     path = []
+    # The fits share these rows, hence the data term's Hessian up to where
+    # it is taken: each fit starts from the previous one's.
+    memory = NewtonMemory()
     for index in np.argsort(Cs, kind="stable"):
         start = predicted_start(path, Cs[index])
         if start is not None:
             set_stacked_coef(estimator, start, n_features)
         estimator.C = Cs[index]
-        estimator._fit_encoded(X_train, fold)
+        estimator._fit_encoded(X_train, fold, newton_memory=memory)
         coefs[index] = stacked_coef(estimator)
         path = [*path[-2:], (Cs[index], coefs[index])]
         scores[index] = score(estimator, X_test, y_test, score_params)

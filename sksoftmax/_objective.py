@@ -82,6 +82,11 @@ class Objective(Protocol):
     def drop_anchor(self):
         """Forget the anchor."""
 
+    def with_penalty_hessian(self, data_hessian):
+        """The exact Hessian, penalty included, from the data term's
+        (:meth:`SecondOrder.data_hessian`, which does not depend on the
+        penalty); a new array."""
+
     def hessian_cost(self):
         """``(unknowns per Newton system, multiply-adds per dense Hessian)``."""
 
@@ -325,19 +330,17 @@ class SecondOrder:
             self.objective.loss.fit_intercept,
         )
 
+    def data_hessian(self):
+        """Exact Hessian of the data term alone (the row sums, no penalty):
+        ``(K p, K p)`` for a coupled objective, per-row blocks ``(K, p, p)``
+        for a separable one. It does not depend on ``C``, so a fit at
+        another ``C`` on the same rows can start from it (see
+        :meth:`PenalizedObjective.with_penalty_hessian`)."""
+        return self._map_sum(_dense_hessian)
+
     def dense_hessian(self):
-        """Exact Hessian with penalty: ``(K p, K p)`` for a coupled
-        objective, per-row blocks ``(K, p, p)`` for a separable one."""
-        H = self._map_sum(_dense_hessian)
-        K, p = self.objective.coef_shape
-        penalty = self.objective.penalty
-        if self.objective.separable:
-            for k in range(K):
-                H[k][np.diag_indices(p)] += penalty.diagonal(k, p)
-        else:
-            diag = np.concatenate([penalty.diagonal(k, p) for k in range(K)])
-            H[np.diag_indices(K * p)] += diag
-        return H
+        """Exact Hessian with penalty, laid out as :meth:`data_hessian`."""
+        return self.objective.with_penalty_hessian(self.data_hessian())
 
     def support_hessians(self, free):
         """Exact Hessians with penalty on the coefficients where ``free``
@@ -440,6 +443,20 @@ class PenalizedObjective:
         """
         counts = self.rows.map_sum(_misclassified, self.loss, coef)
         return np.asarray(counts) == 0
+
+    def with_penalty_hessian(self, data_hessian):
+        """The objective's exact Hessian from a data-term Hessian
+        (:meth:`SecondOrder.data_hessian`, at any point of these rows): a
+        new array, the penalty added on its diagonal."""
+        H = np.array(data_hessian, dtype=np.float64)
+        K, p = self.coef_shape
+        if self.separable:
+            for k in range(K):
+                H[k][np.diag_indices(p)] += self.penalty.diagonal(k, p)
+        else:
+            diag = np.concatenate([self.penalty.diagonal(k, p) for k in range(K)])
+            H[np.diag_indices(K * p)] += diag
+        return H
 
     def second_order(self, coef):
         self.precision.before_evaluation(self, coef, self.n_features)

@@ -26,6 +26,10 @@ a separable objective, or everything). Its phases are named methods of
 * :meth:`~LBFGSSolver.refine`: when an exact Hessian is cheap, a few damped
   Newton steps drive the gradient to rounding level, so results do not
   depend on where L-BFGS happened to stop;
+* :meth:`~LBFGSSolver.newton_from_memory`: along a C path, where the
+  refinement applies, the previous fit's Hessian (a :class:`NewtonMemory`)
+  gives the first preconditioner and Newton's first steps, so a warm start
+  needs neither new Gram matrices nor an L-BFGS run;
 * :meth:`~LBFGSSolver.check_convergence` and :meth:`~LBFGSSolver.result`.
 """
 
@@ -40,9 +44,14 @@ import scipy.linalg
 from scipy.optimize import minimize
 from threadpoolctl import ThreadpoolController
 
-from ._precondition import IdentityPreconditioner, build_preconditioner, choose_kind
+from ._precondition import (
+    IdentityPreconditioner,
+    build_preconditioner,
+    cholesky_preconditioner,
+    choose_kind,
+)
 
-__all__ = ["LBFGSSolver", "SolverResult", "minimize_lbfgs"]
+__all__ = ["LBFGSSolver", "NewtonMemory", "SolverResult", "minimize_lbfgs"]
 
 # scipy's L-BFGS-B status codes (OptimizeResult.status).
 LBFGS_CONVERGED = 0  # its own tests: relative decrease below ftol
@@ -160,6 +169,29 @@ class SolverResult:
     n_evaluations: int = 0
 
 
+@dataclasses.dataclass
+class NewtonMemory:
+    """The data term's exact Hessian, carried from one fit to the next.
+
+    The data term's Hessian does not depend on ``C`` (see
+    :meth:`~sksoftmax._objective.SecondOrder.data_hessian`), and the fits of
+    a C path on one set of rows start near each other's solutions: the last
+    Hessian of one fit, with the next fit's penalty added, is close to the
+    next fit's Hessian at its start. A solver given a memory starts from it
+    (:meth:`LBFGSSolver.newton_from_memory`) and leaves its own last Hessian
+    in it. It is only for objectives on the same rows and weights; a
+    Hessian of another shape is ignored.
+
+    Attributes
+    ----------
+    hessian : ndarray or None
+        :meth:`~sksoftmax._objective.SecondOrder.data_hessian` at the end of
+        the last fit, or None before the first.
+    """
+
+    hessian: object = None
+
+
 class LBFGSSolver:
     """Preconditioned L-BFGS-B with Newton refinement, in named phases.
 
@@ -177,10 +209,21 @@ class LBFGSSolver:
         See :mod:`sksoftmax._precondition`; True means "auto".
     refine : bool, default=True
         Finish with Newton steps when the exact Hessian is cheap.
+    memory : NewtonMemory or None, default=None
+        A Hessian carried from a fit on the same rows (a C path); this fit
+        starts from it and leaves its own in it.
     """
 
     def __init__(
-        self, objective, *, tol, max_iter, verbose=0, precondition=True, refine=True
+        self,
+        objective,
+        *,
+        tol,
+        max_iter,
+        verbose=0,
+        precondition=True,
+        refine=True,
+        memory=None,
     ):
         self.objective = objective
         self.tol = tol
@@ -188,6 +231,7 @@ class LBFGSSolver:
         self.verbose = verbose
         self.precondition = precondition
         self.refine_enabled = refine
+        self.memory = memory
         self.shape = objective.coef_shape
         self.separable = objective.separable
 
@@ -277,6 +321,7 @@ class LBFGSSolver:
         self.preconditioner = IdentityPreconditioner()
         self._v = None
         self._kept_second_order = None
+        self._last_data_hessian = None
         self._previous_value = np.inf
         self.message = "converged at the starting point"
         self.stalled = False
@@ -396,20 +441,20 @@ class LBFGSSolver:
             and flops <= REFINE_MAX_FLOPS
         )
 
-    def refine(self, max_steps):
+    def refine(self, max_steps, systems=None):
         """Damped Newton steps in float64; each group keeps only improvements.
 
         Near the optimum the objective changes by rounding-level amounts, so
         a step is judged by the gradient, with the objective only required
         not to grow beyond rounding. A factorised Hessian is kept for the
         next step while its steps shrink the gradient by
-        ``REFINE_REUSE_CONTRACTION`` (see there).
+        ``REFINE_REUSE_CONTRACTION`` (see there); ``systems``, factorised
+        elsewhere (:meth:`newton_from_memory`), are the first one kept.
         """
         if max_steps <= 0:
             return
         if self.objective.precision.use_full_precision(self.objective):
             self.evaluate(self.coef)
-        systems = None
         for _ in range(max_steps):
             grad_max = self.grad_max
             if not np.all(np.isfinite(grad_max)) or grad_max.max() == 0.0:
@@ -438,6 +483,46 @@ class LBFGSSolver:
                 break
             if not np.all(self.grad_max <= REFINE_REUSE_CONTRACTION * grad_max):
                 systems = None
+
+    def _remembered_hessian(self):
+        """The memory's data-term Hessian if this fit can start from it:
+        the refinement applies, the preconditioner is Cholesky's and the
+        Hessian has this objective's layout; else None."""
+        memory = self.memory
+        if memory is None or memory.hessian is None or self.kind != "cholesky":
+            return None
+        K, p = self.shape
+        layout = (K, p, p) if self.separable else (K * p, K * p)
+        if memory.hessian.shape != layout or not self.refinement_applies():
+            return None
+        return memory.hessian
+
+    def newton_from_memory(self, max_steps):
+        """Start from the remembered Hessian (see :class:`NewtonMemory`):
+        with this objective's penalty added, its diagonal blocks give the
+        preconditioner and its factors Newton's first steps, which
+        :meth:`refine` keeps while they contract the gradient. Returns
+        False, doing nothing, when there is no usable memory."""
+        data_hessian = self._remembered_hessian()
+        if data_hessian is None:
+            return False
+        H = self.objective.with_penalty_hessian(data_hessian)
+        self.preconditioner = cholesky_preconditioner(
+            self._diagonal_blocks(H), self._data_dtype()
+        )
+        self.grad_v = self.preconditioner.gradient_to_v(
+            self.objective.project(self.grad)
+        )
+        self.refine(max_steps, systems=self._factorise(H))
+        return True
+
+    def _diagonal_blocks(self, H):
+        """Per-row diagonal blocks ``(K, p, p)`` of a Hessian laid out as
+        :meth:`~sksoftmax._objective.SecondOrder.data_hessian`."""
+        if self.separable:
+            return H
+        K, p = self.shape
+        return np.stack([H[k * p : (k + 1) * p, k * p : (k + 1) * p] for k in range(K)])
 
     def newton_cg_applies(self):
         return (
@@ -612,9 +697,16 @@ class LBFGSSolver:
         return self.objective.second_order(self.coef)
 
     def _newton_systems(self):
-        """The Newton systems at the current point, factorised: one for a
-        coupled objective, one per row block for a separable one."""
-        H = self._second_order().dense_hessian()
+        """The Newton systems at the current point, factorised; the data
+        term's Hessian is kept for the memory (see :class:`NewtonMemory`)."""
+        self._last_data_hessian = self._second_order().data_hessian()
+        return self._factorise(
+            self.objective.with_penalty_hessian(self._last_data_hessian)
+        )
+
+    def _factorise(self, H):
+        """Factorised Newton systems of the penalised Hessian ``H``: one for
+        a coupled objective, one per row block for a separable one."""
         return [_PositiveSystem(Hk) for Hk in (H if self.separable else H[None])]
 
     def _newton_direction(self, systems):
@@ -644,37 +736,47 @@ class LBFGSSolver:
 
     def solve(self, coef0):
         """Run the phases from ``coef0`` (not modified); returns a
-        :class:`SolverResult`."""
+        :class:`SolverResult` and leaves the last Hessian formed, if any, in
+        the memory."""
         with _single_threaded_scipy_blas():
             self.setup(coef0)
-            refine = self.refinement_applies()
-            # Refinement keeps a reserve of iterations: a tight tol that
-            # L-BFGS alone cannot reach must not leave Newton without a turn.
-            reserve = min(REFINE_MAX_STEPS, self.max_iter // 2) if refine else 0
-            if not refine and self.newton_cg_applies():
-                # One L-BFGS run for the bulk of the decrease, then Newton.
-                action = self.run_lbfgs(
-                    min(NEWTON_CG_SWITCH, self.max_iter), rebuilds=False
-                )
-                # Newton takes over only from a run that was cut short, not
-                # from one that converged or stalled at rounding level.
-                if action == "rebuild":
-                    self.refresh_preconditioner()
-                    if not self.newton_cg(self.max_iter):
-                        # Newton stopped paying (see newton_cg): L-BFGS
-                        # finishes, with its usual rebuilds.
-                        self.run_lbfgs(self.max_iter)
-                return self.result()
-            # Near the optimum, the refinement's Newton steps finish faster
-            # than a preconditioner rebuild and more L-BFGS; should they not
-            # reach the tolerance, L-BFGS resumes.
-            action = self.run_lbfgs(self.max_iter - reserve, newton_near=refine)
-            if refine:
-                self.refine(min(REFINE_MAX_STEPS, self.max_iter - self.n_iter))
-            if action == "newton" and not self.check_convergence():
-                self.run_lbfgs(self.max_iter - reserve)
-                self.refine(min(REFINE_MAX_STEPS, self.max_iter - self.n_iter))
-            return self.result()
+            self._run()
+        if self.memory is not None and self._last_data_hessian is not None:
+            self.memory.hessian = self._last_data_hessian
+        return self.result()
+
+    def _run(self):
+        """The phases after :meth:`setup`."""
+        refine = self.refinement_applies()
+        if refine and self.newton_from_memory(min(REFINE_MAX_STEPS, self.max_iter)):
+            if self.check_convergence():
+                return
+        # Refinement keeps a reserve of iterations: a tight tol that
+        # L-BFGS alone cannot reach must not leave Newton without a turn.
+        reserve = min(REFINE_MAX_STEPS, self.max_iter // 2) if refine else 0
+        if not refine and self.newton_cg_applies():
+            # One L-BFGS run for the bulk of the decrease, then Newton.
+            action = self.run_lbfgs(
+                min(NEWTON_CG_SWITCH, self.max_iter), rebuilds=False
+            )
+            # Newton takes over only from a run that was cut short, not
+            # from one that converged or stalled at rounding level.
+            if action == "rebuild":
+                self.refresh_preconditioner()
+                if not self.newton_cg(self.max_iter):
+                    # Newton stopped paying (see newton_cg): L-BFGS
+                    # finishes, with its usual rebuilds.
+                    self.run_lbfgs(self.max_iter)
+            return
+        # Near the optimum, the refinement's Newton steps finish faster
+        # than a preconditioner rebuild and more L-BFGS; should they not
+        # reach the tolerance, L-BFGS resumes.
+        action = self.run_lbfgs(self.max_iter - reserve, newton_near=refine)
+        if refine:
+            self.refine(min(REFINE_MAX_STEPS, self.max_iter - self.n_iter))
+        if action == "newton" and not self.check_convergence():
+            self.run_lbfgs(self.max_iter - reserve)
+            self.refine(min(REFINE_MAX_STEPS, self.max_iter - self.n_iter))
 
 
 # Truncated Newton (the "newton-cg" phase), for problems whose exact Hessian
@@ -788,7 +890,15 @@ class _PositiveSystem:
 
 
 def minimize_lbfgs(
-    objective, coef0, *, tol, max_iter, verbose=0, precondition=True, refine=True
+    objective,
+    coef0,
+    *,
+    tol,
+    max_iter,
+    verbose=0,
+    precondition=True,
+    refine=True,
+    memory=None,
 ):
     """Minimise ``objective`` from ``coef0``; see :class:`LBFGSSolver`.
 
@@ -803,6 +913,7 @@ def minimize_lbfgs(
         verbose=verbose,
         precondition=precondition,
         refine=refine,
+        memory=memory,
     )
     return solver.solve(coef0)
 

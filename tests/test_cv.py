@@ -249,6 +249,34 @@ def test_path_equals_independent_fits(estimator_class, three_classes):
             assert_allclose(path[:, -1], fit.intercept_, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("estimator_class", [SoftmaxRegressionCV, OneVsRestLogisticCV])
+def test_path_carries_the_newton_memory_within_a_fold(
+    estimator_class, three_classes, monkeypatch
+):
+    """Each fit after a fold's first starts from the previous fit's Hessian
+    (sksoftmax._solver.NewtonMemory), never from another fold's, and the
+    path is the one fitted without it."""
+    from sksoftmax import _cv, _solver
+
+    X, y = three_classes
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=4).split(X, y))
+    used = []
+    original = _solver.LBFGSSolver.newton_from_memory
+
+    def recording(self, max_steps):
+        used.append(original(self, max_steps))
+        return used[-1]
+
+    monkeypatch.setattr(_solver.LBFGSSolver, "newton_from_memory", recording)
+    carried = estimator_class(Cs=CS, cv=folds, tol=TIGHT, refit=False).fit(X, y)
+    assert used == ([False] + [True] * (len(CS) - 1)) * len(folds)
+    monkeypatch.setattr(_cv, "NewtonMemory", lambda: None)
+    plain = estimator_class(Cs=CS, cv=folds, tol=TIGHT, refit=False).fit(X, y)
+    assert_allclose(carried.coefs_paths_, plain.coefs_paths_, rtol=1e-7, atol=1e-9)
+    assert_allclose(carried.scores_, plain.scores_, rtol=0, atol=1e-9)
+    assert_array_equal(carried.C_, plain.C_)
+
+
 def test_warm_starts_save_iterations(three_classes):
     X, y = three_classes
     folds = list(StratifiedKFold(3, shuffle=True, random_state=4).split(X, y))

@@ -10,7 +10,7 @@ from sksoftmax._loss import BinaryLoss, MultinomialLoss
 from sksoftmax._objective import in_memory_objective
 
 
-def _objective(kind, sparse=False, dtype=np.float64, seed=0, n=300):
+def _objective(kind, sparse=False, dtype=np.float64, seed=0, n=300, l2_scale=1.0):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 5)).astype(dtype)
     if sparse:
@@ -20,10 +20,13 @@ def _objective(kind, sparse=False, dtype=np.float64, seed=0, n=300):
     s /= s.sum()
     if kind == "multinomial":
         y = rng.integers(0, 4, size=n)
-        return in_memory_objective(MultinomialLoss(4, True), X, y, s, 0.01), rng
+        objective = in_memory_objective(
+            MultinomialLoss(4, True), X, y, s, 0.01 * l2_scale
+        )
+        return objective, rng
     Y = rng.random((n, 3)) < 0.4
     return in_memory_objective(
-        BinaryLoss(3, True), X, Y, s, np.array([0.01, 0.1, 1.0])
+        BinaryLoss(3, True), X, Y, s, np.array([0.01, 0.1, 1.0]) * l2_scale
     ), rng
 
 
@@ -85,6 +88,36 @@ def test_diagonal_blocks_are_the_dense_hessians_blocks(kind):
         np.testing.assert_allclose(
             blocks[k], dense, rtol=1e-3, atol=1e-3 * np.abs(dense).max()
         )
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_data_hessian_carries_to_another_penalty(kind):
+    """The data term's Hessian does not depend on the penalty: taken under
+    one penalty and given another's (with_penalty_hessian), it is that
+    objective's Hessian, checked against central differences of its
+    gradient; the Hessian passed in is not modified."""
+    weak, rng = _objective(kind)
+    coef = rng.normal(size=weak.coef_shape)
+    strong, _ = _objective(kind, l2_scale=50.0)
+    data = weak.second_order(coef).data_hessian()
+    kept = data.copy()
+    H = strong.with_penalty_hessian(data)
+    np.testing.assert_array_equal(data, kept)
+    np.testing.assert_allclose(
+        strong.second_order(coef).data_hessian(), data, rtol=1e-13, atol=0
+    )
+    np.testing.assert_allclose(
+        H, strong.second_order(coef).dense_hessian(), rtol=1e-13, atol=1e-15
+    )
+    V = rng.normal(size=coef.shape)
+    h = 1e-6
+    g_plus = strong.value_gradient(coef + h * V)[1]
+    g_minus = strong.value_gradient(coef - h * V)[1]
+    if strong.separable:
+        HV = np.einsum("kij,kj->ki", H, V)
+    else:
+        HV = (H @ V.ravel()).reshape(V.shape)
+    np.testing.assert_allclose(HV, (g_plus - g_minus) / (2 * h), rtol=1e-5, atol=1e-9)
 
 
 @pytest.mark.parametrize("sparse", [False, True])
