@@ -253,29 +253,59 @@ def _softmax_columns_inplace(Z):
     return zmax.astype(np.float64) + np.log(total, dtype=np.float64)
 
 
+# Elements per slice of the fused kernel below: its three work arrays of
+# this many float64 (256 KiB each) stay in a core's L2 cache (1 MiB on the
+# benchmark machine) across its dozen passes; on 50 x 10,000 scores slices of
+# 8,192 were 10% slower (per-call overhead), 131,072 no faster.
+SOFTPLUS_SLICE = 32_768
+
+
 def _softplus_sigmoid_inplace(z, softplus):
     """Write ``log(1 + exp(z))`` into ``softplus`` and overwrite ``z`` with
     ``1 / (1 + exp(-z))``: exact and warning-free for every finite ``z``.
 
     Both come from one exponential, ``e = exp(-|z|)``:
-    ``softplus = max(z, 0) + log1p(e)``, and the sigmoid is ``1 / (1 + e)``
-    for ``z >= 0`` and ``e / (1 + e)`` below (never ``1 - ...``, which would
-    lose the small probabilities). Two exponentials fewer than a softplus
-    and a sigmoid apart: on the benchmark's 50-label problem these
-    element-wise functions cost more than the matrix products. ``e`` is
-    floored at ``exp(floor)``, as in the softmax, to stay out of the
-    subnormal range.
+    ``softplus = max(z, 0) + log1p(e)``, and the sigmoid is
+    ``num / (1 + e)`` with ``num = e`` for ``z < 0`` and 1 otherwise (never
+    ``1 - ...``, which would lose the small probabilities). Two exponentials
+    fewer than a softplus and a sigmoid apart: on the benchmark's 50-label
+    problem these element-wise functions cost more than the matrix
+    products. ``e`` is floored at ``exp(floor)``, as in the softmax, to stay
+    out of the subnormal range.
+
+    The sign enters through a selection, not through ufuncs with a
+    ``where=`` mask: those cost 6x a plain pass when the signs are mixed
+    (branch mispredictions). Slices of ``SOFTPLUS_SLICE`` elements keep the
+    work arrays in cache: 1.1-1.3x faster than the masked version on
+    mostly negative scores (rare labels), 1.6-2.7x on mixed signs.
     """
-    e = np.abs(z)
-    np.negative(e, out=e)
-    np.maximum(e, _EXP_FLOOR[z.dtype.type], out=e)
-    np.exp(e, out=e)
-    negative = z < 0
-    np.log1p(e, out=softplus)
-    np.add(softplus, z, out=softplus, where=~negative)
-    np.add(e, 1.0, out=z)
-    np.reciprocal(z, out=z)
-    np.multiply(z, e, out=z, where=negative)
+    if not (z.flags.c_contiguous and softplus.flags.c_contiguous):
+        # The slices are of flat views, which only contiguous arrays have.
+        z_copy = np.ascontiguousarray(z)
+        softplus_copy = np.empty_like(z_copy)
+        _softplus_sigmoid_inplace(z_copy, softplus_copy)
+        z[...], softplus[...] = z_copy, softplus_copy
+        return z
+    flat_z, flat_softplus = z.reshape(-1), softplus.reshape(-1)
+    size = min(SOFTPLUS_SLICE, flat_z.size)
+    e_work, sum_work = np.empty(size, z.dtype), np.empty(size, z.dtype)
+    negative_work = np.empty(size, dtype=bool)
+    floor = _EXP_FLOOR[z.dtype.type]
+    for start in range(0, flat_z.size, SOFTPLUS_SLICE):
+        z_part = flat_z[start : start + SOFTPLUS_SLICE]
+        softplus_part = flat_softplus[start : start + SOFTPLUS_SLICE]
+        n = z_part.size
+        e, work, negative = e_work[:n], sum_work[:n], negative_work[:n]
+        np.less(z_part, 0, out=negative)
+        np.abs(z_part, out=e)
+        np.negative(e, out=e)
+        np.maximum(e, floor, out=e)
+        np.exp(e, out=e)
+        np.maximum(z_part, 0, out=softplus_part)
+        np.log1p(e, out=work)
+        softplus_part += work
+        np.add(e, 1, out=work)
+        np.divide(np.where(negative, e, 1), work, out=z_part)
     return z
 
 

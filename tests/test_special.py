@@ -490,3 +490,22 @@ def test_property_fused_softplus_and_sigmoid_match_scipy(z):
     np.testing.assert_allclose(
         softplus, np.logaddexp(0, z), rtol=1e-15, atol=np.exp(-600.0)
     )
+
+
+@pytest.mark.parametrize("layout", ["C", "F"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fused_softplus_and_sigmoid_in_slices(dtype, layout, monkeypatch):
+    """Slices smaller than the array, the last one partial, and arrays
+    without flat views: every entry as scipy computes it, in the dtype."""
+    import sksoftmax.special as special
+
+    monkeypatch.setattr(special, "SOFTPLUS_SLICE", 7)
+    rng = np.random.default_rng(0)
+    z = np.asarray(rng.normal(-1.0, 4.0, size=(5, 9)), dtype=dtype, order=layout)
+    softplus = np.empty_like(z)
+    sigmoid = special._softplus_sigmoid_inplace(z.copy(order=layout), softplus)
+    assert sigmoid.dtype == softplus.dtype == dtype
+    rtol = 1e-15 if dtype == np.float64 else 1e-6
+    reference = z.astype(np.float64)
+    np.testing.assert_allclose(sigmoid, scipy.special.expit(reference), rtol=rtol)
+    np.testing.assert_allclose(softplus, np.logaddexp(0, reference), rtol=rtol)
