@@ -193,14 +193,30 @@ def _robust_cholesky(H, ridge):
             ridge *= 100.0
 
 
+def _robust_choleskys(blocks, ridge):
+    """:func:`_robust_cholesky` of each block of ``blocks`` (K, p, p): one
+    batched factorisation when each block has one at the first ridge (the
+    usual case; the per-block calls cost more than the arithmetic at
+    p = 31), else block by block."""
+    diag = np.diagonal(blocks, axis1=1, axis2=2)
+    positive = diag > 0
+    floor = np.where(positive, diag, np.inf).min(axis=1, keepdims=True)
+    floor = np.where(np.isfinite(floor), floor, 1.0)
+    scale = np.sqrt(np.where(positive, diag, floor))
+    unit = blocks / scale[:, :, None] / scale[:, None, :]
+    unit += ridge * np.eye(blocks.shape[1])
+    try:
+        return np.linalg.cholesky(unit) * scale[:, :, None]
+    except np.linalg.LinAlgError:
+        return np.stack([_robust_cholesky(H, ridge) for H in blocks])
+
+
 def _cholesky_factors(blocks, ridge):
     """One factor per diagonal block, or one shared factor when the blocks
     are identical (every row's weights at ``coef = 0``)."""
     if blocks.shape[0] > 1 and np.allclose(blocks, blocks[0], rtol=1e-12, atol=0):
         return CholeskyPreconditioner(_robust_cholesky(blocks[0], ridge)[None])
-    return CholeskyPreconditioner(
-        np.stack([_robust_cholesky(H, ridge) for H in blocks])
-    )
+    return CholeskyPreconditioner(_robust_choleskys(blocks, ridge))
 
 
 def diagonal_preconditioner(moments):

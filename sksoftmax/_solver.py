@@ -513,7 +513,14 @@ class LBFGSSolver:
         self.grad_v = self.preconditioner.gradient_to_v(
             self.objective.project(self.grad)
         )
-        self.refine(max_steps, systems=self._factorise(H))
+        # A separable objective's Hessian is its diagonal blocks: the
+        # preconditioner's factors solve its Newton systems too.
+        systems = (
+            _PreconditionerSystems(self.preconditioner)
+            if self.separable
+            else self._factorise(H)
+        )
+        self.refine(max_steps, systems=systems)
         return True
 
     def _diagonal_blocks(self, H):
@@ -707,16 +714,13 @@ class LBFGSSolver:
     def _factorise(self, H):
         """Factorised Newton systems of the penalised Hessian ``H``: one for
         a coupled objective, one per row block for a separable one."""
-        return [_PositiveSystem(Hk) for Hk in (H if self.separable else H[None])]
+        return _FactorisedSystems(H if self.separable else H[None])
 
     def _newton_direction(self, systems):
         """Solve ``H d = g`` with the factorised ``systems``."""
         grad = self.objective.project(self.grad)
         rhs = grad if self.separable else grad.reshape(1, -1)
-        steps = np.stack(
-            [system.solve(g) for system, g in zip(systems, rhs, strict=True)]
-        )
-        return self.objective.project(steps.reshape(self.coef.shape))
+        return self.objective.project(systems.solve(rhs).reshape(self.coef.shape))
 
     def result(self):
         converged = self.grad_max <= self.tol
@@ -859,6 +863,33 @@ def run_lbfgsb(function, x0, callback, max_iter, move_to, bounds=None):
 # makes the solve well posed along flat directions (the projected-out ones,
 # or an unpenalised constant feature) without moving any other.
 NEWTON_RIDGE = 1e-12
+
+
+class _FactorisedSystems:
+    """Independent systems ``H_k d_k = g_k``, each a :class:`_PositiveSystem`."""
+
+    def __init__(self, matrices):
+        self.systems = [_PositiveSystem(H) for H in matrices]
+
+    def solve(self, rhs):
+        """Row ``k`` of the result solves system ``k`` with row ``k`` of ``rhs``."""
+        return np.stack(
+            [system.solve(g) for system, g in zip(self.systems, rhs, strict=True)]
+        )
+
+
+class _PreconditionerSystems:
+    """The systems ``H_k d_k = g_k`` whose matrices a Cholesky
+    preconditioner was built from: ``coef = L_k^{-T} v`` and
+    ``grad_v = L_k^{-1} g``, so ``d_k = L_k^{-T} L_k^{-1} g_k`` is its two
+    maps in a row (no second factorisation, and two products per solve
+    instead of a pair of triangular solves per row)."""
+
+    def __init__(self, preconditioner):
+        self.preconditioner = preconditioner
+
+    def solve(self, rhs):
+        return self.preconditioner.to_coef(self.preconditioner.gradient_to_v(rhs))
 
 
 class _PositiveSystem:

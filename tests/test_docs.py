@@ -270,3 +270,26 @@ def test_side_benchmark_includes(tmp_path, docs_helper):
     penalty = (out / "penalty_benchmark.inc").read_text()
     assert "15.0x" in penalty and "0.500 s (2.5x)" in penalty
     assert "No results" in (out / "cv_benchmark.inc").read_text()
+
+
+def test_cv_table_shows_both_comparisons(docs_helper):
+    """Each CV row shows the same-tol and the same-answer comparison; no
+    agreeing scikit-learn run, or a result file from before the comparison,
+    is said so rather than left out."""
+    row = {
+        "problem": "digits",
+        "estimator": "SoftmaxRegressionCV",
+        "tol": 1e-4,
+        "sksoftmax_seconds": 0.5,
+        "sklearn_seconds": 0.25,
+        "speedup": 0.5,
+        "same_C": True,
+        "max_score_difference": 0.1,
+        "same_answer": {"sklearn_tol": 1e-8, "sklearn_seconds": 2.0, "speedup": 4.0},
+    }
+    text = docs_helper.cv_rst({"rows": [row, {**row, "same_answer": None}]})
+    assert "0.5x" in text and "4.0x" in text and "1e-08" in text
+    assert "none agrees" in text
+    old = {key: value for key, value in row.items() if key != "same_answer"}
+    cells = docs_helper.cv_rst({"rows": [old]}).split("1.0e-01")[1]
+    assert cells.split() == ["-", "-"] * 3
