@@ -441,7 +441,7 @@ class LBFGSSolver:
             and flops <= REFINE_MAX_FLOPS
         )
 
-    def refine(self, max_steps, systems=None):
+    def refine(self, max_steps, systems=None, until_converged=False):
         """Damped Newton steps in float64; each group keeps only improvements.
 
         Near the optimum the objective changes by rounding-level amounts, so
@@ -449,7 +449,8 @@ class LBFGSSolver:
         not to grow beyond rounding. A factorised Hessian is kept for the
         next step while its steps shrink the gradient by
         ``REFINE_REUSE_CONTRACTION`` (see there); ``systems``, factorised
-        elsewhere (:meth:`newton_from_memory`), are the first one kept.
+        elsewhere (:meth:`newton_from_memory`), are the first one kept. The
+        steps go on to rounding level, or ``until_converged``.
         """
         if max_steps <= 0:
             return
@@ -478,7 +479,8 @@ class LBFGSSolver:
             self.n_iter += 1
             if self.verbose:
                 self.report("Newton")
-            self.check_convergence()
+            if self.check_convergence() and until_converged:
+                break
             if self.grad_max.max() <= REFINE_GRADIENT_FLOOR * (1.0 + abs(self.value)):
                 break
             if not np.all(self.grad_max <= REFINE_REUSE_CONTRACTION * grad_max):
@@ -520,7 +522,11 @@ class LBFGSSolver:
             if self.separable
             else self._factorise(H)
         )
-        self.refine(max_steps, systems=systems)
+        # These steps are the fit itself, not a finish after L-BFGS: they
+        # stop where an L-BFGS run would, at tol (and OBJECTIVE_GAP).
+        # Going on to rounding level cost the 8-label path 27% more time
+        # at tol=1e-4 for held-out scores 3e-7 closer to the optimum's.
+        self.refine(max_steps, systems=systems, until_converged=True)
         return True
 
     def _diagonal_blocks(self, H):
