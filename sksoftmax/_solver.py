@@ -760,6 +760,7 @@ class LBFGSSolver:
         refine = self.refinement_applies()
         if refine and self.newton_from_memory(min(REFINE_MAX_STEPS, self.max_iter)):
             if self.check_convergence():
+                self.message = "tolerance met by Newton steps from the memory"
                 return
         # Refinement keeps a reserve of iterations: a tight tol that
         # L-BFGS alone cannot reach must not leave Newton without a turn.
@@ -926,33 +927,15 @@ class _PositiveSystem:
         return z / self.scale
 
 
-def minimize_lbfgs(
-    objective,
-    coef0,
-    *,
-    tol,
-    max_iter,
-    verbose=0,
-    precondition=True,
-    refine=True,
-    memory=None,
-):
-    """Minimise ``objective`` from ``coef0``; see :class:`LBFGSSolver`.
+def minimize_lbfgs(objective, coef0, **options):
+    """Minimise ``objective`` from ``coef0`` with an :class:`LBFGSSolver`
+    of keyword ``options`` (``tol`` and ``max_iter`` required).
 
     Returns
     -------
     result : SolverResult
     """
-    solver = LBFGSSolver(
-        objective,
-        tol=tol,
-        max_iter=max_iter,
-        verbose=verbose,
-        precondition=precondition,
-        refine=refine,
-        memory=memory,
-    )
-    return solver.solve(coef0)
+    return LBFGSSolver(objective, **options).solve(coef0)
 
 
 # -- BLAS threads -----------------------------------------------------------------

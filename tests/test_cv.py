@@ -26,6 +26,7 @@ from sksoftmax import (
     SoftmaxRegressionCV,
 )
 from sksoftmax._cv import (
+    CLASS_SCORES,
     LABEL_SCORES,
     label_columns,
     label_view,
@@ -190,6 +191,63 @@ def test_label_scores_serve_the_path_only_for_their_scorings(multilabel, monkeyp
     assert len(calls) == 3 * 3
     assert_allclose(fast.scores_, slow.scores_, rtol=1e-12)
     assert_array_equal(fast.C_, slow.C_)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("n_classes", [2, 3])
+@pytest.mark.parametrize("scoring", ["neg_log_loss", "accuracy"])
+def test_class_scores_are_the_scorers(scoring, n_classes, dtype, weighted):
+    """A softmax model's score computed directly is scikit-learn's scorer's,
+    string labels and the clipping at eps included."""
+    X, y = make_classification(
+        n_samples=200,
+        n_features=5,
+        n_informative=3,
+        n_classes=n_classes,
+        random_state=n_classes,
+    )
+    y = np.array(["ant", "bee", "cat"])[y]
+    X = X.astype(dtype)
+    model = SoftmaxRegression(C=1e4).fit(X, y)
+    # Steeper: some probabilities round to 0 or 1 (the clipping at eps).
+    model.coef_ = model.coef_ * 100
+    weights = np.random.default_rng(0).uniform(0.1, 3, len(X)) if weighted else None
+    score = CLASS_SCORES[scoring](model, X, y, weights)
+    scorer = scorer_for_classes(get_scorer(scoring), model.classes_)
+    expected = scorer(model, X, y, sample_weight=weights)
+    # float32: both sum float32 losses, in different orders.
+    rtol = 1e-12 if dtype == np.float64 else 1e-6
+    assert_allclose(score, expected, rtol=rtol, atol=1e-15)
+    assert CLASS_SCORES[None] is CLASS_SCORES["accuracy"]
+
+
+def test_class_log_loss_leaves_unknown_classes_to_the_scorer(three_classes):
+    X, y = three_classes
+    model = SoftmaxRegression().fit(X, y)
+    assert CLASS_SCORES["neg_log_loss"](model, X, np.where(y == 2, 7, y)) is None
+    assert CLASS_SCORES["neg_log_loss"](model, X, np.where(y == 2, -1, y)) is None
+
+
+def test_class_scores_serve_the_path_only_for_their_scorings(
+    three_classes, monkeypatch
+):
+    import sksoftmax._cv as cv_module
+
+    X, y = three_classes
+    calls = []
+    monkeypatch.setitem(
+        cv_module.CLASS_SCORES,
+        "neg_log_loss",
+        lambda *args: calls.append(1) or cv_module.class_log_loss_score(*args),
+    )
+    fast = SoftmaxRegressionCV(Cs=3, cv=3, scoring="neg_log_loss").fit(X, y)
+    assert len(calls) == 3 * 3
+    callable_scorer = get_scorer("neg_log_loss")
+    slow = SoftmaxRegressionCV(Cs=3, cv=3, scoring=callable_scorer).fit(X, y)
+    assert len(calls) == 3 * 3
+    assert_allclose(fast.scores_, slow.scores_, rtol=1e-12)
+    assert fast.C_ == slow.C_
 
 
 @needs_current_logistic_regression_cv
