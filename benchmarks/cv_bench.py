@@ -299,15 +299,17 @@ def main():
     repeats = args.repeats or (1 if args.quick else 3)
     tols = [float(tol) for tol in args.tol.split(",")]
     load_before = _load()
-    rows = []
+    rows, answers = [], []
     for make in (digits, letters_like, multilabel):
-        for row in bench(make(args.quick), tols, repeats):
+        problem_rows = bench(make(args.quick), tols, repeats)
+        for row in problem_rows:
             rows.append(row)
             print(
                 f"{row['problem']}, tol={row['tol']:g}: speed-up "
                 f"{row['speedup']:.1f}x (same tol), {_same_answer(row)} (same answer)",
                 flush=True,
             )
+        answers.append(time_to_answer(problem_rows))
 
     print()
     print(f"Cs={N_CS}, {N_FOLDS} folds, scoring={SCORING}, medians of {repeats}")
@@ -327,6 +329,18 @@ def main():
         "same answer: the fastest scikit-learn tol with the same C and scores "
         f"within {SCORE_ATOL:g})"
     )
+    print()
+    print("Time to the converged answer (each side's fastest agreeing run):")
+    for answer in answers:
+        if answer is None:
+            print("  a side never agreed")
+            continue
+        print(
+            f"  {answer['problem']:<24} sksoftmax {answer['sksoftmax_seconds']:.2f} s "
+            f"(tol {answer['sksoftmax_tol']:g}), sklearn "
+            f"{answer['sklearn_seconds']:.2f} s (tol {answer['sklearn_tol']:g}): "
+            f"{answer['speedup']:.1f}x"
+        )
     for tol in tols:
         met = [row for row in rows if row["tol"] == tol]
         same_tol = sum(row["speedup"] >= TARGET_SPEEDUP for row in met)
@@ -364,10 +378,55 @@ def main():
             "load_average_after": _load(),
         },
         "rows": rows,
+        "time_to_answer": answers,
     }
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(output, indent=2) + "\n")
     print(f"Wrote {args.output}")
+
+
+def _agrees(agreement):
+    return agreement["same_C"] and agreement["max_score_difference"] <= SCORE_ATOL
+
+
+def time_to_answer(rows):
+    """One problem's rows to the time each side needs for the converged
+    answer: the fastest run of ours that agrees (same C, scores within
+    ``SCORE_ATOL``) with scikit-learn's tightest run, and the fastest run of
+    scikit-learn's that agrees with our tightest run. None if a side has no
+    such run."""
+    tightest = min(rows, key=lambda row: row["tol"])
+    agreement = tightest["agreement_by_sklearn_tol"]
+    their_tightest = min(agreement, key=float)
+    ours = [
+        (row["sksoftmax_seconds"], row["tol"])
+        for row in rows
+        if _agrees(row["agreement_by_sklearn_tol"][their_tightest])
+    ]
+    seconds = tightest["seconds"]
+    theirs = [
+        (
+            min(
+                seconds[f"sklearn / {tol} / default"],
+                seconds[f"sklearn / {tol} / 1 thread"],
+            ),
+            float(tol),
+        )
+        for tol in agreement
+        if _agrees(agreement[tol])
+    ]
+    if not ours or not theirs:
+        return None
+    (our_seconds, our_tol), (their_seconds, their_tol) = min(ours), min(theirs)
+    return {
+        "problem": tightest["problem"],
+        "estimator": tightest["estimator"],
+        "sksoftmax_tol": our_tol,
+        "sksoftmax_seconds": our_seconds,
+        "sklearn_tol": their_tol,
+        "sklearn_seconds": their_seconds,
+        "speedup": their_seconds / our_seconds,
+    }
 
 
 def _same_answer(row):

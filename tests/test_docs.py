@@ -293,3 +293,20 @@ def test_cv_table_shows_both_comparisons(docs_helper):
     old = {key: value for key, value in row.items() if key != "same_answer"}
     cells = docs_helper.cv_rst({"rows": [old]}).split("1.0e-01")[1]
     assert cells.split() == ["-", "-"] * 3
+
+
+def test_cv_time_to_answer_table(docs_helper):
+    answer = {
+        "problem": "digits",
+        "estimator": "SoftmaxRegressionCV",
+        "sksoftmax_tol": 1e-4,
+        "sksoftmax_seconds": 0.8,
+        "sklearn_tol": 1e-10,
+        "sklearn_seconds": 2.4,
+        "speedup": 3.0,
+    }
+    text = docs_helper.cv_rst({"rows": [], "time_to_answer": [answer, None]})
+    assert "Time to the converged answer" in text
+    assert "0.80 s (tol 0.0001)" in text and "2.40 s (tol 1e-10)" in text
+    assert "3.0x" in text
+    assert "Time to the converged answer" not in docs_helper.cv_rst({"rows": []})

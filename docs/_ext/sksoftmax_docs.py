@@ -370,6 +370,10 @@ def _same_answer_cells(row):
     ]
 
 
+def _seconds_at_tol(answer, side):
+    return f"{answer[side + '_seconds']:.2f} s (tol {answer[side + '_tol']:g})"
+
+
 def cv_rst(results):
     """Table of ``benchmarks/cv_bench.py``'s results (the cross-validated
     path against LogisticRegressionCV on the same folds and Cs): at the same
@@ -402,7 +406,24 @@ def cv_rst(results):
         "LogisticRegressionCV, same answer",
         "speed-up, same answer",
     ]
-    return "\n".join(_list_table(header, rows, caption="Cross-validated path")) + "\n"
+    text = "\n".join(_list_table(header, rows, caption="Cross-validated path"))
+    answers = [answer for answer in results.get("time_to_answer", []) if answer]
+    if answers:
+        answer_rows = [
+            [
+                answer["problem"],
+                _seconds_at_tol(answer, "sksoftmax"),
+                _seconds_at_tol(answer, "sklearn"),
+                f"{answer['speedup']:.1f}x",
+            ]
+            for answer in answers
+        ]
+        answer_header = ["problem", "sksoftmax", "LogisticRegressionCV", "speed-up"]
+        caption = "Time to the converged answer (each side's fastest agreeing run)"
+        text += "\n\n" + "\n".join(
+            _list_table(answer_header, answer_rows, caption=caption)
+        )
+    return text + "\n"
 
 
 def write_side_benchmark_includes(results_dir=BENCHMARK_DIR, out_dir=GENERATED_DIR):
