@@ -312,11 +312,7 @@ class SecondOrder:
             self.objective.coef_shape[1],
         )
         blocks = self._map_sum(_diagonal_grams, plans)
-        penalty = self.objective.penalty
-        p = blocks.shape[1]
-        for k in range(blocks.shape[0]):
-            blocks[k][np.diag_indices(p)] += penalty.diagonal(k, p)
-        return blocks
+        return self.objective.penalty.add_to_diagonal_blocks(blocks)
 
     def diagonal_moments(self):
         """Weighted feature moments per row, with the penalty: the
@@ -450,12 +446,13 @@ class PenalizedObjective:
         new array, the penalty added on its diagonal."""
         H = np.array(data_hessian, dtype=np.float64)
         K, p = self.coef_shape
-        if self.separable:
-            for k in range(K):
-                H[k][np.diag_indices(p)] += self.penalty.diagonal(k, p)
-        else:
-            diag = np.concatenate([self.penalty.diagonal(k, p) for k in range(K)])
-            H[np.diag_indices(K * p)] += diag
+        # The penalty is diagonal: only the rows' own blocks change.
+        blocks = (
+            H
+            if self.separable
+            else [H[k * p : (k + 1) * p, k * p : (k + 1) * p] for k in range(K)]
+        )
+        self.penalty.add_to_diagonal_blocks(blocks)
         return H
 
     def second_order(self, coef):

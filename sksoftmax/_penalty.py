@@ -140,6 +140,13 @@ class L2Penalty:
         diag[: self.n_features] = self.l2[row]
         return diag
 
+    def add_to_diagonal_blocks(self, blocks):
+        """Add row ``k``'s Hessian diagonal to ``blocks[k]``, in place: the
+        per-row ``(p, p)`` blocks of a Hessian (arrays or views)."""
+        for k, block in enumerate(blocks):
+            block[np.diag_indices_from(block)] += self.diagonal(k, block.shape[0])
+        return blocks
+
 
 # Penalty groups of :class:`L1Penalty`.
 GROUPINGS = (None, "features")

@@ -101,7 +101,5 @@ def preconditioner(X, weights, l2, fit_intercept, kind="auto"):
         moments = DiagonalMoments(first, second, total, l2, fit_intercept)
         return diagonal_preconditioner(moments)
     blocks = gram_blocks(X, weights, fit_intercept)
-    penalty = L2Penalty(l2, X.shape[1])
-    for k in range(n_rows):
-        blocks[k][np.diag_indices(p)] += penalty.diagonal(k, p)
+    L2Penalty(l2, X.shape[1]).add_to_diagonal_blocks(blocks)
     return cholesky_preconditioner(blocks, X.dtype)

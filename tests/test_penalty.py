@@ -82,3 +82,7 @@ def test_penalty_gradient_and_hessian_leave_the_intercept_alone():
         grad / coef * V * (np.arange(4) < 3),
     )
     np.testing.assert_array_equal(penalty.diagonal(1, 4), [2.0, 2.0, 2.0, 0.0])
+    blocks = rng.normal(size=(2, 4, 4))
+    expected = blocks + np.stack([np.diag(penalty.diagonal(k, 4)) for k in range(2)])
+    np.testing.assert_array_equal(penalty.add_to_diagonal_blocks(blocks), expected)
+    np.testing.assert_array_equal(blocks, expected)
