@@ -305,6 +305,17 @@ class _LinearClassifierCV:
     def _scorer(self):
         return get_scorer("accuracy" if self.scoring is None else self.scoring)
 
+    def _direct_score(self, scores, score_params):
+        """The function of ``scores`` (:data:`CLASS_SCORES` or
+        :data:`LABEL_SCORES`) computing this estimator's ``scoring`` as
+        scikit-learn's scorer would, or None: ``scoring`` is not a name it
+        has, or the score takes parameters besides ``sample_weight``."""
+        if not isinstance(self.scoring, str | None):
+            return None
+        if not set(score_params) <= {"sample_weight"}:
+            return None
+        return scores.get(self.scoring)
+
     def _score_with(self, scorer):
         """``score(estimator, X_test, y_test, score_params)`` for a fold."""
 
@@ -648,12 +659,8 @@ class SoftmaxRegressionCV(_LinearClassifierCV, SoftmaxRegression):
         self.precondition = precondition
 
     def _fold_scores(self, estimator, scorer, X_test, y_test, score_params):
-        direct = (
-            CLASS_SCORES.get(self.scoring)
-            if isinstance(self.scoring, str | None)
-            else None
-        )
-        if direct is not None and set(score_params) <= {"sample_weight"}:
+        direct = self._direct_score(CLASS_SCORES, score_params)
+        if direct is not None:
             score = direct(estimator, X_test, y_test, score_params.get("sample_weight"))
             if score is not None:
                 return np.array([score])
@@ -895,12 +902,8 @@ class OneVsRestLogisticCV(_LinearClassifierCV, OneVsRestLogistic):
             scorer = scorer_for_classes(scorer, estimator.classes_)
             return np.array([scorer(estimator, X_test, y_test, **score_params)])
         columns = label_columns(estimator, y_test)
-        direct = (
-            LABEL_SCORES.get(self.scoring)
-            if isinstance(self.scoring, str | None)
-            else None
-        )
-        if direct is not None and set(score_params) <= {"sample_weight"}:
+        direct = self._direct_score(LABEL_SCORES, score_params)
+        if direct is not None:
             return direct(estimator, X_test, columns, score_params.get("sample_weight"))
         scorer = scorer_for_classes(scorer, np.array([0, 1]))
         return np.array(

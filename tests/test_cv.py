@@ -174,20 +174,30 @@ def test_label_scores_are_the_scorers_per_label(
     assert LABEL_SCORES[None] is LABEL_SCORES["accuracy"]
 
 
-def test_label_scores_serve_the_path_only_for_their_scorings(multilabel, monkeypatch):
+@pytest.mark.parametrize(
+    "estimator_class, table, function, data",
+    [
+        (OneVsRestLogisticCV, "LABEL_SCORES", "label_log_loss_scores", "multilabel"),
+        (SoftmaxRegressionCV, "CLASS_SCORES", "class_log_loss_score", "three_classes"),
+    ],
+)
+def test_direct_scores_serve_the_path_only_for_their_scorings(
+    estimator_class, table, function, data, request, monkeypatch
+):
     import sksoftmax._cv as cv_module
 
-    X, Y = multilabel
+    X, y = request.getfixturevalue(data)
     calls = []
+    direct = getattr(cv_module, function)
     monkeypatch.setitem(
-        cv_module.LABEL_SCORES,
+        getattr(cv_module, table),
         "neg_log_loss",
-        lambda *args: calls.append(1) or cv_module.label_log_loss_scores(*args),
+        lambda *args: calls.append(1) or direct(*args),
     )
-    fast = OneVsRestLogisticCV(Cs=3, cv=3, scoring="neg_log_loss").fit(X, Y)
+    fast = estimator_class(Cs=3, cv=3, scoring="neg_log_loss").fit(X, y)
     assert len(calls) == 3 * 3
     callable_scorer = get_scorer("neg_log_loss")
-    slow = OneVsRestLogisticCV(Cs=3, cv=3, scoring=callable_scorer).fit(X, Y)
+    slow = estimator_class(Cs=3, cv=3, scoring=callable_scorer).fit(X, y)
     assert len(calls) == 3 * 3
     assert_allclose(fast.scores_, slow.scores_, rtol=1e-12)
     assert_array_equal(fast.C_, slow.C_)
@@ -227,27 +237,6 @@ def test_class_log_loss_leaves_unknown_classes_to_the_scorer(three_classes):
     model = SoftmaxRegression().fit(X, y)
     assert CLASS_SCORES["neg_log_loss"](model, X, np.where(y == 2, 7, y)) is None
     assert CLASS_SCORES["neg_log_loss"](model, X, np.where(y == 2, -1, y)) is None
-
-
-def test_class_scores_serve_the_path_only_for_their_scorings(
-    three_classes, monkeypatch
-):
-    import sksoftmax._cv as cv_module
-
-    X, y = three_classes
-    calls = []
-    monkeypatch.setitem(
-        cv_module.CLASS_SCORES,
-        "neg_log_loss",
-        lambda *args: calls.append(1) or cv_module.class_log_loss_score(*args),
-    )
-    fast = SoftmaxRegressionCV(Cs=3, cv=3, scoring="neg_log_loss").fit(X, y)
-    assert len(calls) == 3 * 3
-    callable_scorer = get_scorer("neg_log_loss")
-    slow = SoftmaxRegressionCV(Cs=3, cv=3, scoring=callable_scorer).fit(X, y)
-    assert len(calls) == 3 * 3
-    assert_allclose(fast.scores_, slow.scores_, rtol=1e-12)
-    assert fast.C_ == slow.C_
 
 
 @needs_current_logistic_regression_cv
