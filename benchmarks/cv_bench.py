@@ -235,17 +235,19 @@ def bench(problem, tols, repeats):
         ours_best = best("sksoftmax", tol)
         # scikit-learn's side is its one-thread fit (the same model as its
         # default-thread one).
-        agreements = {
-            their_tol: agreement(
+        agreements = {}
+        for their_tol in their_tols:
+            same_C, difference = agreement(
                 ours, fitted["sklearn", their_tol, "1 thread"], is_multilabel
             )
-            for their_tol in their_tols
-        }
-        same_C, score_diff = agreements[tol]
+            agreements[their_tol] = {
+                "same_C": same_C,
+                "max_score_difference": difference,
+            }
         same = [
             (best("sklearn", their_tol), their_tol)
-            for their_tol, (C_agrees, difference) in agreements.items()
-            if C_agrees and difference <= SCORE_ATOL
+            for their_tol, agreed in agreements.items()
+            if _agrees(agreed)
         ]
         same_answer = None
         if same:
@@ -272,11 +274,9 @@ def bench(problem, tols, repeats):
                 "sksoftmax_seconds": ours_best,
                 "sklearn_seconds": best("sklearn", tol),
                 "speedup": best("sklearn", tol) / ours_best,
-                "same_C": same_C,
-                "max_score_difference": score_diff,
+                **agreements[tol],
                 "agreement_by_sklearn_tol": {
-                    f"{t:g}": {"same_C": c, "max_score_difference": d}
-                    for t, (c, d) in agreements.items()
+                    f"{t:g}": agreed for t, agreed in agreements.items()
                 },
                 "same_answer": same_answer,
                 "our_iterations": int(ours.n_iter_.sum()),
@@ -393,39 +393,27 @@ def time_to_answer(rows):
     """One problem's rows to the time each side needs for the converged
     answer: the fastest run of ours that agrees (same C, scores within
     ``SCORE_ATOL``) with scikit-learn's tightest run, and the fastest run of
-    scikit-learn's that agrees with our tightest run. None if a side has no
-    such run."""
+    scikit-learn's that agrees with our tightest run (that row's same-answer
+    comparison). None if a side has no such run."""
     tightest = min(rows, key=lambda row: row["tol"])
-    agreement = tightest["agreement_by_sklearn_tol"]
-    their_tightest = min(agreement, key=float)
+    their_tightest = min(tightest["agreement_by_sklearn_tol"], key=float)
     ours = [
         (row["sksoftmax_seconds"], row["tol"])
         for row in rows
         if _agrees(row["agreement_by_sklearn_tol"][their_tightest])
     ]
-    seconds = tightest["seconds"]
-    theirs = [
-        (
-            min(
-                seconds[f"sklearn / {tol} / default"],
-                seconds[f"sklearn / {tol} / 1 thread"],
-            ),
-            float(tol),
-        )
-        for tol in agreement
-        if _agrees(agreement[tol])
-    ]
-    if not ours or not theirs:
+    theirs = tightest["same_answer"]
+    if not ours or theirs is None:
         return None
-    (our_seconds, our_tol), (their_seconds, their_tol) = min(ours), min(theirs)
+    our_seconds, our_tol = min(ours)
     return {
         "problem": tightest["problem"],
         "estimator": tightest["estimator"],
         "sksoftmax_tol": our_tol,
         "sksoftmax_seconds": our_seconds,
-        "sklearn_tol": their_tol,
-        "sklearn_seconds": their_seconds,
-        "speedup": their_seconds / our_seconds,
+        "sklearn_tol": theirs["sklearn_tol"],
+        "sklearn_seconds": theirs["sklearn_seconds"],
+        "speedup": theirs["sklearn_seconds"] / our_seconds,
     }
 
 
