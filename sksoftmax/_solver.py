@@ -101,6 +101,7 @@ OBJECTIVE_GAP = 1e-10
 LBFGS_MAX_LINE_SEARCH = 50
 # Relative-decrease stop at rounding level, as scikit-learn's lbfgs.
 LBFGS_FTOL = 64 * np.finfo(float).eps
+LBFGS_MEMORY = 10
 
 # First Cholesky preconditioner rebuild from a cold start: after the rebuild's cost in
 # evaluations (Objective.rebuild_cost: its Gram matrices' multiply-adds
@@ -242,12 +243,24 @@ class LBFGSSolver:
         gradient in the preconditioner's variables."""
         values, grad = self.objective.value_gradient(coef)
         self.n_evaluations += 1
+        # Whatever was kept belongs to an earlier evaluation (or precision).
+        self._kept_second_order = None
         self.coef = coef
         self.values = values
         self.grad = grad
         self.grad_max = self._group_max(np.abs(grad).max(axis=1))
         self.grad_v = self.preconditioner.gradient_to_v(self.objective.project(grad))
         return values, grad
+
+    def _evaluate_keeping_curvature(self, coef):
+        """:meth:`evaluate`, keeping the probabilities at ``coef`` for the
+        preconditioner built there next: the point's gradient then comes
+        from them, and the build needs no product with X of its own."""
+        second_order = self.objective.second_order(coef)
+        values, grad = second_order.value_gradient()
+        self.n_evaluations += 1
+        self._set_state(coef, self._per_row(values), grad)
+        self._kept_second_order = second_order
 
     def _gap_within(self, fraction):
         """Per row, whether its group's objective is estimated within
@@ -326,10 +339,13 @@ class LBFGSSolver:
         self.message = "converged at the starting point"
         self.stalled = False
         coef = np.array(coef0, dtype=np.float64).reshape(self.shape)
-        self.evaluate(coef)
         self.kind = (
             choose_kind(self.precondition, self.shape[1]) if self.precondition else None
         )
+        if self.kind is None or self.objective.precision.low_precision:
+            self.evaluate(coef)
+        else:
+            self._evaluate_keeping_curvature(coef)
         if self.kind is None:
             self.interval = self.max_iter
         elif self.kind == "diagonal":
@@ -361,7 +377,8 @@ class LBFGSSolver:
         point; later rebuilds wait longer (see REFRESH_GROWTH)."""
         if self.kind is None:
             return
-        second_order = self.objective.second_order(self.coef)
+        # Kept for a Newton-CG phase starting here (its first direction).
+        second_order = self._kept_second_order = self._second_order()
         self.preconditioner = build_preconditioner(
             second_order, self.kind, self._data_dtype()
         )
@@ -609,7 +626,7 @@ class LBFGSSolver:
         for _ in range(CG_MAX_ITER):
             if not active.any():
                 break
-            Ad = product(np.where(active[:, None], d, 0.0))
+            Ad = product(d if active.all() else np.where(active[:, None], d, 0.0))
             dAd = self._dot(d, Ad)
             # Non-positive curvature only arises from rounding: stop there.
             active &= dAd > 0
@@ -855,6 +872,7 @@ def run_lbfgsb(function, x0, callback, max_iter, move_to, bounds=None):
                 "maxiter": max_iter,
                 "maxfun": 20 * max_iter + 100,
                 "maxls": LBFGS_MAX_LINE_SEARCH,
+                "maxcor": LBFGS_MEMORY,
                 "gtol": 0.0,
                 "ftol": LBFGS_FTOL,
             },

@@ -690,6 +690,37 @@ def test_newton_cg_phase_matches_sklearn_through_the_estimators(
             np.testing.assert_allclose(ours.coef_[k], ref.coef_[0], atol=1e-4)
 
 
+@pytest.mark.parametrize("precondition", ["cholesky", "diagonal"])
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_each_point_forms_its_probabilities_once(
+    newton_cg_everywhere, monkeypatch, kind, precondition
+):
+    """The starting point's probabilities give both its gradient and the
+    first preconditioner, and a rebuild's give the first Newton-CG
+    direction: no point's probabilities are formed twice for them."""
+    from sksoftmax import _objective
+
+    X, y = _problem(5, n_samples=300, n_features=8)
+    loss = _loss(kind, X, y, C=50.0)
+    points = {"second_order": [], "value_gradient": []}
+    for name in points:
+        original = getattr(_objective.PenalizedObjective, name)
+
+        def recording(self, coef, _original=original, _name=name):
+            points[_name].append(np.array(coef).tobytes())
+            return _original(self, coef)
+
+        monkeypatch.setattr(_objective.PenalizedObjective, name, recording)
+    coef0 = np.zeros(loss.coef_shape)
+    result = bound.minimize(
+        loss, coef0, tol=1e-9, max_iter=500, precondition=precondition
+    )
+    assert result.converged.all() and any(newton_cg_everywhere)
+    formed = points["second_order"] + points["value_gradient"]
+    assert formed.count(coef0.tobytes()) == 1
+    assert len(set(points["second_order"])) == len(points["second_order"])
+
+
 def test_newton_cg_phase_respects_max_iter(newton_cg_everywhere):
     X, y = _problem(4, n_samples=300, n_features=8)
     loss = _loss("multinomial", X, y, C=1e4)

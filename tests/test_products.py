@@ -1,0 +1,58 @@
+"""Products with X (sksoftmax._products) against plain numpy references."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from sksoftmax._products import scores, weighted_moments
+
+
+def _data(layout, dtype, n_samples=40, n_features=6, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n_samples, n_features)).astype(dtype)
+    X[rng.random(X.shape) < 0.5] = 0.0
+    return (sp.csr_matrix(X) if layout == "csr" else X), X
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+@pytest.mark.parametrize(
+    "data_dtype, work_dtype",
+    [(np.float64, np.float64), (np.float32, np.float32), (np.float32, np.float64)],
+)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("zero", [True, False], ids=["zero", "nonzero"])
+def test_scores_are_the_linear_scores(
+    layout, data_dtype, work_dtype, fit_intercept, zero
+):
+    """Including at zero weights (a cold start, which skips the product):
+    every entry of ``out`` is written, the intercepts added."""
+    Xin, X = _data(layout, data_dtype)
+    rng = np.random.default_rng(1)
+    coef = rng.normal(size=(3, X.shape[1] + fit_intercept))
+    if zero:
+        coef[:, : X.shape[1]] = 0.0
+    out = np.full((3, X.shape[0]), np.nan, dtype=work_dtype)
+    scores(Xin, coef, fit_intercept, work_dtype, out=out)
+    expected = coef[:, : X.shape[1]] @ X.astype(np.float64).T
+    if fit_intercept:
+        expected += coef[:, -1:]
+    rtol = 1e-5 if work_dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+@pytest.mark.parametrize("proportional", [True, False])
+def test_weighted_moments_match_numpy(layout, proportional):
+    """Weight columns that are multiples of one (every output at coef = 0)
+    take one column's products, scaled: the same moments."""
+    Xin, X = _data(layout, np.float64, n_samples=300)
+    rng = np.random.default_rng(2)
+    base = rng.uniform(0.1, 1.0, X.shape[0])
+    if proportional:
+        weights = base[:, None] * np.array([1.0, 0.5, 3.0])
+    else:
+        weights = rng.uniform(0.1, 1.0, (X.shape[0], 3))
+    first, second, total = weighted_moments(Xin, weights)
+    np.testing.assert_allclose(first, X.T @ weights, rtol=1e-12)
+    np.testing.assert_allclose(second, (X * X).T @ weights, rtol=1e-12)
+    np.testing.assert_allclose(total, weights.sum(axis=0), rtol=1e-12)
