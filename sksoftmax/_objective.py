@@ -87,6 +87,10 @@ class Objective(Protocol):
         (:meth:`SecondOrder.data_hessian`, which does not depend on the
         penalty); a new array."""
 
+    def hessian_row_blocks(self, H):
+        """Views of the per-row diagonal blocks ``(p, p)`` of a Hessian laid
+        out as :meth:`SecondOrder.data_hessian`."""
+
     def hessian_cost(self):
         """``(unknowns per Newton system, multiply-adds per dense Hessian)``."""
 
@@ -455,15 +459,15 @@ class PenalizedObjective:
         (:meth:`SecondOrder.data_hessian`, at any point of these rows): a
         new array, the penalty added on its diagonal."""
         H = np.array(data_hessian, dtype=np.float64)
-        K, p = self.coef_shape
         # The penalty is diagonal: only the rows' own blocks change.
-        blocks = (
-            H
-            if self.separable
-            else [H[k * p : (k + 1) * p, k * p : (k + 1) * p] for k in range(K)]
-        )
-        self.penalty.add_to_diagonal_blocks(blocks)
+        self.penalty.add_to_diagonal_blocks(self.hessian_row_blocks(H))
         return H
+
+    def hessian_row_blocks(self, H):
+        if self.separable:
+            return H
+        K, p = self.coef_shape
+        return [H[k * p : (k + 1) * p, k * p : (k + 1) * p] for k in range(K)]
 
     def second_order(self, coef):
         self.precision.before_evaluation(self, coef, self.n_features)

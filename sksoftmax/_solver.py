@@ -534,7 +534,7 @@ class LBFGSSolver:
             return False
         H = self.objective.with_penalty_hessian(data_hessian)
         self.preconditioner = cholesky_preconditioner(
-            self._diagonal_blocks(H), self._data_dtype()
+            np.asarray(self.objective.hessian_row_blocks(H)), self._data_dtype()
         )
         self.grad_v = self.preconditioner.gradient_to_v(
             self.objective.project(self.grad)
@@ -552,14 +552,6 @@ class LBFGSSolver:
         # at tol=1e-4 for held-out scores 3e-7 closer to the optimum's.
         self.refine(max_steps, systems=systems, until_converged=True)
         return True
-
-    def _diagonal_blocks(self, H):
-        """Per-row diagonal blocks ``(K, p, p)`` of a Hessian laid out as
-        :meth:`~sksoftmax._objective.SecondOrder.data_hessian`."""
-        if self.separable:
-            return H
-        K, p = self.shape
-        return np.stack([H[k * p : (k + 1) * p, k * p : (k + 1) * p] for k in range(K)])
 
     def newton_cg_applies(self):
         return (
