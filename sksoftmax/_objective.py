@@ -529,7 +529,9 @@ def in_memory_objective(loss, X, targets, weights, l2):
     objective : PenalizedObjective
     """
     weights = np.asarray(weights, dtype=np.float64)
-    targets = np.asarray(targets)
+    # A target matrix column-major, once: the loss reads it as (outputs,
+    # rows), the scores' layout, at every evaluation (see BinaryLoss._layout).
+    targets = np.asfortranarray(targets) if np.ndim(targets) == 2 else targets
     if sp.issparse(X) and X.format != "csr":
         raise TypeError("sparse X must be CSR")
 
