@@ -552,3 +552,27 @@ def test_anchor_is_for_float32_only_and_dropped_in_full_precision(Loss):
     f_exact, g_exact = exact.loss_gradient(coef + 0.5)
     assert f_full == pytest.approx(f_exact, rel=1e-13)
     np.testing.assert_allclose(g_full, g_exact, rtol=1e-11, atol=1e-14)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("weights", ["unit", "rows", "rows_outputs"])
+def test_binary_layout_is_row_major_for_any_target_order(order, weights):
+    """The weights and weighted targets that every evaluation mixes with the
+    (K, n) scores come row-major whatever the targets' memory order (the
+    objective passes them column-major, a dask chunk row-major), with the
+    values of ``s * t`` transposed."""
+    from sksoftmax._loss import BinaryLoss, RowBlock
+
+    rng = np.random.default_rng(0)
+    n, K = 11, 4
+    Y = np.asarray(rng.random((n, K)) < 0.4, order=order)
+    s = {
+        "unit": np.asarray(0.5),
+        "rows": rng.uniform(0.5, 2.0, n),
+        "rows_outputs": rng.uniform(0.5, 2.0, (n, K)),
+    }[weights]
+    S, ST = BinaryLoss._layout(RowBlock(np.zeros((n, 2)), Y, s), np.float64)
+    assert ST.shape == (K, n) and ST.flags.c_contiguous
+    assert S.ndim == 0 or (S.shape == (K, n) and S.flags.c_contiguous)
+    expected = (Y * (s if s.ndim != 1 else s[:, None])).T
+    np.testing.assert_array_equal(ST, expected)
