@@ -335,7 +335,7 @@ class BinaryLoss(_RowLoss):
         S = np.asarray(block.weights, dtype=np.float64)
         # Row-major (K, n), as the scores are: the targets arrive as (n, K),
         # and a transposed operand made each pass that mixes them with the
-        # scores strided (10,000 x 50 labels: 1.2x slower evaluations).
+        # scores strided (10,000 x 50 labels: evaluations about 1.08x slower).
         T = np.not_equal(np.asarray(block.targets).T, 0, order="C")
         if S.ndim == 0:
             S = S.astype(dtype)

@@ -529,9 +529,11 @@ def in_memory_objective(loss, X, targets, weights, l2):
     objective : PenalizedObjective
     """
     weights = np.asarray(weights, dtype=np.float64)
-    # A target matrix column-major, once: the loss reads it as (outputs,
-    # rows), the scores' layout, at every evaluation (see BinaryLoss._layout).
-    targets = np.asfortranarray(targets) if np.ndim(targets) == 2 else targets
+    targets = np.asarray(targets)
+    if targets.ndim == 2:
+        # Column-major, once: the loss reads a target matrix as (outputs,
+        # rows), the scores' layout, at every evaluation (BinaryLoss._layout).
+        targets = np.asfortranarray(targets)
     if sp.issparse(X) and X.format != "csr":
         raise TypeError("sparse X must be CSR")
 
