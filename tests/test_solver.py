@@ -751,3 +751,50 @@ def test_newton_cg_hands_back_to_lbfgs_without_a_penalty_on_separable_data(
     # L-BFGS alone stops at a rounding-level decrease after 30-55
     # evaluations (scipy 1.10-1.17); Newton-CG needs about 430 here.
     assert alone.n_evaluations <= 100 and result.n_evaluations <= 600
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_newton_cg_takes_over_once_lbfgs_slows_near_the_minimum(
+    force_newton_cg, monkeypatch, kind
+):
+    """Newton-CG starts before NEWTON_CG_SWITCH iterations once every group
+    is estimated within NEWTON_CG_GAP of its minimum and L-BFGS's last
+    iteration closed less than NEWTON_CG_FAST_CUT of the gap."""
+    solver = force_newton_cg
+    monkeypatch.setattr(solver, "NEWTON_CG_SWITCH", 10_000)
+    handovers, newton_runs = [], []
+    original_pays = solver.LBFGSSolver._newton_cg_pays
+    original_newton = solver.LBFGSSolver.newton_cg
+
+    def recording_pays(self):
+        before = self._previous_gap.copy()
+        pays = original_pays(self)
+        if pays:
+            gap = self._estimated_gap()
+            relative = gap / np.abs(self._per_row(self.values))
+            handovers.append((relative.max(), (before / gap).max()))
+        return pays
+
+    def recording_newton(self, max_iter):
+        newton_runs.append(self.n_iter)
+        return original_newton(self, max_iter)
+
+    monkeypatch.setattr(solver.LBFGSSolver, "_newton_cg_pays", recording_pays)
+    monkeypatch.setattr(solver.LBFGSSolver, "newton_cg", recording_newton)
+    X, y = _problem(3, n_samples=300, n_features=8)
+    loss = _loss(kind, X, y, C=50.0)
+    result = bound.minimize(loss, np.zeros(loss.coef_shape), tol=1e-9, max_iter=500)
+    assert result.converged.all()
+    assert len(handovers) == 1 and len(newton_runs) == 1
+    gap, cut = handovers[0]
+    assert gap <= solver.NEWTON_CG_GAP and cut < solver.NEWTON_CG_FAST_CUT
+    handed_over_at = newton_runs[0]
+    assert 1 <= handed_over_at < result.n_iter.max()
+    handovers.clear()
+    newton_runs.clear()
+    # Without the rule, the L-BFGS run lasts its full length (here the
+    # preconditioner's rebuild interval) before Newton starts.
+    monkeypatch.setattr(solver, "NEWTON_CG_GAP", 0.0)
+    later = bound.minimize(loss, np.zeros(loss.coef_shape), tol=1e-9, max_iter=500)
+    assert later.converged.all() and not handovers
+    assert not newton_runs or newton_runs[0] > handed_over_at
