@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from sksoftmax._products import scores, weighted_moments
+from sksoftmax._products import scores, transposed_product, weighted_moments
 
 
 def _data(layout, dtype, n_samples=40, n_features=6, seed=0):
@@ -56,3 +56,27 @@ def test_weighted_moments_match_numpy(layout, proportional):
     np.testing.assert_allclose(first, X.T @ weights, rtol=1e-12)
     np.testing.assert_allclose(second, (X * X).T @ weights, rtol=1e-12)
     np.testing.assert_allclose(total, weights.sum(axis=0), rtol=1e-12)
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+@pytest.mark.parametrize(
+    "data_dtype, work_dtype",
+    [(np.float64, np.float64), (np.float32, np.float32), (np.float32, np.float64)],
+)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("shape", [(40, 6), (6, 40)], ids=["tall", "wide"])
+def test_transposed_product_is_residuals_times_data(
+    layout, data_dtype, work_dtype, fit_intercept, shape
+):
+    """``[R X, R 1]`` in float64, whichever way round the product is taken
+    (tall and wide blocks)."""
+    Xin, X = _data(layout, data_dtype, n_samples=shape[0], n_features=shape[1])
+    R = np.random.default_rng(3).normal(size=(3, X.shape[0])).astype(work_dtype)
+    out = transposed_product(R, Xin, fit_intercept)
+    R64 = R.astype(np.float64)
+    expected = R64 @ X.astype(np.float64)
+    if fit_intercept:
+        expected = np.hstack([expected, R64.sum(axis=1, keepdims=True)])
+    assert out.dtype == np.float64 and out.shape == expected.shape
+    rtol = 1e-5 if work_dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
