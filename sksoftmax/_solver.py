@@ -269,12 +269,15 @@ class LBFGSSolver:
         self._set_state(coef, self._per_row(values), grad)
         self._kept_second_order = second_order
 
-    def _gap_within(self, fraction):
+    def _gap_within(self, fraction, gap=None):
         """Per row, whether its group's objective is estimated within
         ``fraction`` (relative) of the minimum. The estimated distance is
         ``0.5 g^T M^{-1} g`` with ``M`` the preconditioner's curvature, i.e.
-        half the squared gradient in its variables."""
-        return self._estimated_gap() <= fraction * np.abs(self._per_row(self.values))
+        half the squared gradient in its variables (``gap``, when the caller
+        already has :meth:`_estimated_gap`)."""
+        if gap is None:
+            gap = self._estimated_gap()
+        return gap <= fraction * np.abs(self._per_row(self.values))
 
     def _estimated_gap(self):
         """Per row, its group's estimated distance to the minimum (see
@@ -324,7 +327,7 @@ class LBFGSSolver:
             self.report("L-BFGS")
         if self.check_convergence():
             raise StopIteration
-        if self._before_newton_cg and self._newton_cg_pays():
+        if self._previous_gap is not None and self._newton_cg_pays():
             self._handed_over = True
             raise StopIteration
         self.objective.precision.after_iteration(
@@ -352,7 +355,9 @@ class LBFGSSolver:
         self._previous_value = np.inf
         self.message = "converged at the starting point"
         self.stalled = False
-        self._before_newton_cg = False
+        # The estimated gap at the last iteration of the L-BFGS run before a
+        # Newton-CG phase (see _newton_cg_pays); None outside that run.
+        self._previous_gap = None
         self._handed_over = False
         coef = np.array(coef0, dtype=np.float64).reshape(self.shape)
         self.kind = (
@@ -471,7 +476,7 @@ class LBFGSSolver:
         gap = self._estimated_gap()
         slow = gap * NEWTON_CG_FAST_CUT > self._previous_gap
         self._previous_gap = gap
-        return bool(np.all(self._gap_within(NEWTON_CG_GAP) & slow))
+        return bool(np.all(self._gap_within(NEWTON_CG_GAP, gap) & slow))
 
     def near_optimum(self):
         """Whether every group's objective is estimated within
@@ -804,11 +809,11 @@ class LBFGSSolver:
         reserve = min(REFINE_MAX_STEPS, self.max_iter // 2) if refine else 0
         if not refine and self.newton_cg_applies():
             # One L-BFGS run for the bulk of the decrease, then Newton.
-            self._before_newton_cg, self._previous_gap = True, self._estimated_gap()
+            self._previous_gap = self._estimated_gap()
             action = self.run_lbfgs(
                 min(NEWTON_CG_SWITCH, self.max_iter), rebuilds=False
             )
-            self._before_newton_cg = self._handed_over = False
+            self._previous_gap, self._handed_over = None, False
             # Newton takes over only from a run that was cut short, not
             # from one that converged or stalled at rounding level.
             if action == "rebuild":
