@@ -423,7 +423,9 @@ class LBFGSSolver:
         return status
 
     def after_run(self, status, iterations):
-        """What to do after an L-BFGS-B run: "stop" or "restart"."""
+        """What to do after an L-BFGS-B run: "stop", "restart" (in the same
+        variables, after a float32 re-anchoring) or "rebuild" (the run was cut
+        short: by its iteration limit, or for Newton-CG to take over)."""
         if self.check_convergence():
             return "stop"
         if self._handed_over:
