@@ -113,7 +113,13 @@ def transposed_product(residual, X, fit_intercept):
             else:
                 total += residual[:, rows] @ block
         out[:, :n_features] = total
-    elif sp.issparse(X):
+    elif sp.issparse(X) or n_features <= X.shape[0]:
+        # Dense blocks with at most as many features as rows: OpenBLAS
+        # splits the product over its threads far better when it writes the
+        # (n_features, n_outputs) result (blocks of 600-6,667 rows, 16-784
+        # features: 1.2-2x faster with 2 threads, 0.86-1.4x with one); fits
+        # were 1.00-1.13x faster with the default threads and 0.99-1.07x
+        # with one. Wider blocks (2,000 x 5,000) were slower this way.
         out[:, :n_features] = (X.T @ residual.T).T
     else:
         out[:, :n_features] = residual @ X
