@@ -242,11 +242,14 @@ def _softmax_columns_inplace(Z):
     """Overwrite finite scores ``Z`` (n_classes, n_samples) with their
     column-wise softmax; return each column's log-sum-exp in float64."""
     zmax = Z.max(axis=0)
+    # Probabilities below exp(floor) are kept at about exp(floor): a change
+    # far below rounding, which keeps them, and the products made from them,
+    # out of the subnormal range, where arithmetic is about 100x slower. The
+    # floor is applied before the shift, against one bound per column:
+    # numpy's float32 maximum with a scalar operand runs 7x slower than
+    # with an array (1e6 scores: 0.78 ms against 0.11 ms).
+    np.maximum(Z, zmax + _EXP_FLOOR[Z.dtype.type], out=Z)
     Z -= zmax
-    # Probabilities below exp(floor) are kept at exp(floor): a change far
-    # below rounding, which keeps them, and the products made from them,
-    # out of the subnormal range, where arithmetic is about 100x slower.
-    np.maximum(Z, _EXP_FLOOR[Z.dtype.type], out=Z)
     np.exp(Z, out=Z)
     total = Z.sum(axis=0)
     Z /= total
@@ -273,11 +276,15 @@ def _softplus_sigmoid_inplace(z, softplus):
     products. ``e`` is floored at ``exp(floor)``, as in the softmax, to stay
     out of the subnormal range.
 
-    The sign enters through a selection, not through ufuncs with a
-    ``where=`` mask: those cost 6x a plain pass when the signs are mixed
-    (branch mispredictions). Slices of ``SOFTPLUS_SLICE`` elements keep the
-    work arrays in cache: 1.1-1.3x faster than the masked version on
-    mostly negative scores (rare labels), 1.6-2.7x on mixed signs.
+    The sign enters as a 0/1 array in plain arithmetic (a product gives
+    ``max(z, 0)``, a maximum the numerator), not through ufuncs with a
+    ``where=`` mask, which cost 6x a plain pass when the signs are mixed
+    (branch mispredictions), nor through ``np.where``, which cost as much
+    as six to twenty plain passes (85 us per 32,768 entries): the kernel
+    became 1.1x faster in float64 and 1.3x in float32 (50 x 20,000 scores).
+    Slices of ``SOFTPLUS_SLICE`` elements keep the work arrays in cache:
+    1.1-1.3x faster than the masked version on mostly negative scores (rare
+    labels), 1.6-2.7x on mixed signs.
     """
     if not (z.flags.c_contiguous and softplus.flags.c_contiguous):
         # The slices are of flat views, which only contiguous arrays have.
@@ -289,23 +296,30 @@ def _softplus_sigmoid_inplace(z, softplus):
     flat_z, flat_softplus = z.reshape(-1), softplus.reshape(-1)
     size = min(SOFTPLUS_SLICE, flat_z.size)
     e_work, sum_work = np.empty(size, z.dtype), np.empty(size, z.dtype)
-    negative_work = np.empty(size, dtype=bool)
-    floor = _EXP_FLOOR[z.dtype.type]
+    nonnegative_work = np.empty(size, z.dtype)
+    # The floor as an array: numpy's float32 maximum with a scalar operand
+    # runs several times slower than with an array.
+    floor_work = np.full(size, _EXP_FLOOR[z.dtype.type], dtype=z.dtype)
     for start in range(0, flat_z.size, SOFTPLUS_SLICE):
         z_part = flat_z[start : start + SOFTPLUS_SLICE]
         softplus_part = flat_softplus[start : start + SOFTPLUS_SLICE]
         n = z_part.size
-        e, work, negative = e_work[:n], sum_work[:n], negative_work[:n]
-        np.less(z_part, 0, out=negative)
+        e, work = e_work[:n], sum_work[:n]
+        nonnegative = nonnegative_work[:n]
+        # 1.0 where z >= 0, else 0.0: the sign as a number, so that every
+        # selection below is plain arithmetic.
+        np.greater_equal(z_part, 0, out=nonnegative)
         np.abs(z_part, out=e)
         np.negative(e, out=e)
-        np.maximum(e, floor, out=e)
+        np.maximum(e, floor_work[:n], out=e)
         np.exp(e, out=e)
-        np.maximum(z_part, 0, out=softplus_part)
+        np.multiply(z_part, nonnegative, out=softplus_part)  # max(z, 0)
         np.log1p(e, out=work)
         softplus_part += work
         np.add(e, 1, out=work)
-        np.divide(np.where(negative, e, 1), work, out=z_part)
+        # The numerator: 1 where z >= 0 (there e <= 1), e elsewhere.
+        np.maximum(e, nonnegative, out=nonnegative)
+        np.divide(nonnegative, work, out=z_part)
     return z
 
 
