@@ -467,6 +467,23 @@ def test_training_kernels_keep_probabilities_out_of_the_subnormal_range(dtype, f
     )
 
 
+@pytest.mark.parametrize("dtype, top", [(np.float64, 1e20), (np.float32, 3e9)])
+def test_softmax_kernel_keeps_its_floor_relative_to_huge_scores(dtype, top):
+    """Scores so large that ``top + floor`` rounds to ``top``: the floor must
+    still apply to the shifted scores, so the other classes keep a
+    negligible probability instead of tying with the top one."""
+    from sksoftmax.special import _softmax_columns_inplace
+
+    Z = np.array([[top, -top], [0.999 * top, -0.5 * top], [0.5 * top, -top]], dtype)
+    P = Z.copy()
+    lse = _softmax_columns_inplace(P)
+    reference = scipy.special.softmax(Z.astype(np.float64), axis=0)
+    np.testing.assert_allclose(P, reference, rtol=1e-6, atol=1e-20)
+    np.testing.assert_allclose(
+        lse, scipy.special.logsumexp(Z.astype(np.float64), axis=0), rtol=1e-6
+    )
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     arrays(
