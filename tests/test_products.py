@@ -21,17 +21,24 @@ def _data(layout, dtype, n_samples=40, n_features=6, seed=0):
 )
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("zero", [True, False], ids=["zero", "nonzero"])
+@pytest.mark.parametrize(
+    "n_features, n_outputs",
+    [(6, 3), (300, 4), (300, 1)],
+    ids=["narrow", "wide-multi", "wide-single"],
+)
 def test_scores_are_the_linear_scores(
-    layout, data_dtype, work_dtype, fit_intercept, zero
+    layout, data_dtype, work_dtype, fit_intercept, zero, n_features, n_outputs
 ):
     """Including at zero weights (a cold start, which skips the product):
-    every entry of ``out`` is written, the intercepts added."""
-    Xin, X = _data(layout, data_dtype)
+    every entry of ``out`` is written, the intercepts added. Blocks of many
+    features take the product the other way round
+    (``TRANSPOSED_SCORES_MIN_FEATURES``): the same scores."""
+    Xin, X = _data(layout, data_dtype, n_features=n_features)
     rng = np.random.default_rng(1)
-    coef = rng.normal(size=(3, X.shape[1] + fit_intercept))
+    coef = rng.normal(size=(n_outputs, X.shape[1] + fit_intercept))
     if zero:
         coef[:, : X.shape[1]] = 0.0
-    out = np.full((3, X.shape[0]), np.nan, dtype=work_dtype)
+    out = np.full((n_outputs, X.shape[0]), np.nan, dtype=work_dtype)
     scores(Xin, coef, fit_intercept, work_dtype, out=out)
     expected = coef[:, : X.shape[1]] @ X.astype(np.float64).T
     if fit_intercept:
