@@ -62,21 +62,23 @@ def row_blocks(X, dtype=np.float64):
             yield rows, np.asarray(block, dtype=dtype)
 
 
-# In float64, dgemm also writes (n_samples, n_outputs) faster than its
-# transpose for blocks with at least this many features, except with 2 or 3
-# outputs, where the two orientations run within 10% of each other. Blocks
-# of 600-2,000 rows with 294 or 784 features: 1.06-1.66x faster with 2
-# threads, 0.93-1.32x with one, for 1 and 4-50 outputs (2,000 x 5,000, 5
-# outputs: 1.4x and 1.08x). With 64-72 features it was 0.7-1.3x, so narrower
-# blocks keep the (n_outputs, n_samples) product.
+# OpenBLAS's sgemm is about twice as fast writing (n_samples, n_outputs) as
+# writing its transpose, and the transposing copy costs far less than the
+# difference, so float32 scores always take that orientation. In float64,
+# dgemm is faster that way only for blocks with at least this many features,
+# except with 2 or 3 outputs, where the two orientations run within 10% of
+# each other. Blocks of 600-2,000 rows with 294 or 784 features: 1.06-1.66x
+# faster with 2 threads, 0.93-1.32x with one, for 1 and 4-50 outputs (2,000 x
+# 5,000, 5 outputs: 1.4x and 1.08x). With 64-72 features it was 0.7-1.3x, so
+# narrower float64 blocks keep the (n_outputs, n_samples) product.
 TRANSPOSED_SCORES_MIN_FEATURES = 256
 TRANSPOSED_SCORES_OUTPUTS_EXCLUDED = (2, 3)
 
 
-def _scores_transposed(n_features, n_outputs):
-    """Whether a dense float64 block's scores are computed as ``X W^T``
-    and transposed (see ``TRANSPOSED_SCORES_MIN_FEATURES``)."""
-    return (
+def _scores_transposed(dtype, n_features, n_outputs):
+    """Whether a dense block's scores are computed as ``X W^T`` and
+    transposed (see ``TRANSPOSED_SCORES_MIN_FEATURES``)."""
+    return dtype == np.float32 or (
         n_features >= TRANSPOSED_SCORES_MIN_FEATURES
         and n_outputs not in TRANSPOSED_SCORES_OUTPUTS_EXCLUDED
     )
@@ -105,13 +107,8 @@ def scores(X, coef, fit_intercept, dtype, out=None):
                 np.matmul(W, block.T, out=out[:, rows])
     elif sp.issparse(X):
         out[...] = (X @ W.astype(out.dtype, copy=False).T).T
-    elif out.dtype == np.float32:
-        # OpenBLAS's sgemm is about twice as fast writing (n_samples,
-        # n_outputs) as writing its transpose; the transposing copy costs far
-        # less than the difference.
-        np.copyto(out, np.matmul(X, W.astype(np.float32).T).T)
-    elif _scores_transposed(X.shape[1], coef.shape[0]):
-        np.copyto(out, np.matmul(X, W.T).T)
+    elif _scores_transposed(out.dtype, X.shape[1], coef.shape[0]):
+        np.copyto(out, np.matmul(X, W.astype(out.dtype, copy=False).T).T)
     else:
         np.matmul(W.astype(out.dtype, copy=False), X.T, out=out)
     if fit_intercept:
