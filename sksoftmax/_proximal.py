@@ -34,15 +34,13 @@ it is the lasso solver; the grouped penalty needs the proximal one.
 import numpy as np
 from scipy.optimize import Bounds
 
+from ._lbfgsb import LBFGS_CONVERGED, LBFGS_LIMIT, run_lbfgsb
 from ._precondition import diagonal_preconditioner
 from ._solver import (
-    LBFGS_CONVERGED,
-    LBFGS_LIMIT,
     SolverResult,
     _PositiveSystem,
     _single_threaded_scipy_blas,
     evaluate_if_new,
-    run_lbfgsb,
 )
 
 __all__ = ["ProximalGradientSolver", "SplitLBFGSSolver", "minimize_composite"]

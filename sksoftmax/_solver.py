@@ -41,9 +41,14 @@ from contextlib import contextmanager
 import numpy as np
 import scipy
 import scipy.linalg
-from scipy.optimize import minimize
 from threadpoolctl import ThreadpoolController
 
+from ._lbfgsb import (
+    LBFGS_CONVERGED,
+    LBFGS_FTOL,
+    LBFGS_LIMIT,
+    run_lbfgsb,
+)
 from ._precondition import (
     IdentityPreconditioner,
     build_preconditioner,
@@ -52,11 +57,6 @@ from ._precondition import (
 )
 
 __all__ = ["LBFGSSolver", "NewtonMemory", "SolverResult", "minimize_lbfgs"]
-
-# scipy's L-BFGS-B status codes (OptimizeResult.status).
-LBFGS_CONVERGED = 0  # its own tests: relative decrease below ftol
-LBFGS_LIMIT = 1  # maxiter or maxfun reached (our run length)
-LBFGS_ABNORMAL = 2  # line search failed, typically at rounding level
 
 # Newton refinement is used when one exact Hessian costs at most about this
 # many multiply-adds (a few tens of milliseconds on one core) and has at most
@@ -95,17 +95,6 @@ REFINE_GRADIENT_FLOOR = 1e-14
 # fits' objectives are compared, so a fit at any tol is as good as
 # scikit-learn's at that tol.
 OBJECTIVE_GAP = 1e-10
-
-# L-BFGS-B's memory and line search: scipy's defaults, except a longer line
-# search, which rarely matters but rescues badly scaled starts.
-LBFGS_MAX_LINE_SEARCH = 50
-# Relative-decrease stop at rounding level, as scikit-learn's lbfgs.
-LBFGS_FTOL = 64 * np.finfo(float).eps
-# Correction pairs kept (scipy's default). More did not pay: with 20, 40 or
-# 60 pairs the 1,200 x 294, six-label fit took as many iterations, and each
-# cost more (on a million coefficients, L-BFGS-B's own work per iteration
-# already rivals the products with X).
-LBFGS_MEMORY = 10
 
 # First Cholesky preconditioner rebuild from a cold start: after the rebuild's cost in
 # evaluations (Objective.rebuild_cost: its Gram matrices' multiply-adds
@@ -886,45 +875,6 @@ def evaluate_if_new(evaluate, x, last):
     caller's current state (None: none yet), so that the state is at ``x``."""
     if last is None or not np.array_equal(x, last):
         evaluate(x)
-
-
-def run_lbfgsb(function, x0, callback, max_iter, move_to, bounds=None):
-    """One scipy L-BFGS-B run with the solvers' settings.
-
-    Stopping is the caller's: L-BFGS-B's gradient test is disabled, and
-    ``callback`` raises StopIteration when the caller's tolerance is met.
-    ``move_to(x)`` puts the caller's state at ``x`` (evaluating only if it
-    is elsewhere); it is called with the end point, so the caller's state is
-    always at the result.
-
-    Returns
-    -------
-    status : int
-        ``LBFGS_CONVERGED``, ``LBFGS_LIMIT`` or ``LBFGS_ABNORMAL``.
-    message : str
-    """
-    try:
-        result = minimize(
-            function,
-            np.asarray(x0, dtype=np.float64).ravel(),
-            method="L-BFGS-B",
-            jac=True,
-            bounds=bounds,
-            callback=callback,
-            options={
-                "maxiter": max_iter,
-                "maxfun": 20 * max_iter + 100,
-                "maxls": LBFGS_MAX_LINE_SEARCH,
-                "maxcor": LBFGS_MEMORY,
-                "gtol": 0.0,
-                "ftol": LBFGS_FTOL,
-            },
-        )
-    except StopIteration:
-        # scipy < 1.11 lets the callback's StopIteration through.
-        return LBFGS_CONVERGED, "tolerance met"
-    move_to(result.x)
-    return result.status, str(result.message)
 
 
 # Relative ridge of a Newton system, after scaling it to a unit diagonal:

@@ -1,0 +1,158 @@
+"""scipy's L-BFGS-B driven directly (``sksoftmax._lbfgsb``): the direct loop
+must reproduce ``scipy.optimize.minimize`` to the last bit, and fall back to
+it wherever it is not verified."""
+
+import numpy as np
+import pytest
+import scipy
+from scipy.optimize import Bounds
+from sklearn.datasets import load_digits
+
+from sksoftmax import OneVsRestLogistic, SoftmaxRegression, _lbfgsb
+
+direct_only = pytest.mark.skipif(
+    _lbfgsb._SETULB is None,
+    reason=f"the direct L-BFGS-B loop is not verified on scipy {scipy.__version__}",
+)
+
+
+def _smooth_function(n, seed):
+    """An ill-conditioned quadratic plus a quartic term: (value, gradient)."""
+    rng = np.random.default_rng(seed)
+    scale = np.logspace(0, 4, n)
+    shift = rng.standard_normal(n)
+
+    def function(x):
+        d = x - shift
+        value = 0.5 * np.sum(scale * d**2) + 0.25 * np.sum(d**4)
+        return value, scale * d + d**3
+
+    return function
+
+
+def _record(route, function, x0, max_iter, bounds=None, halt_at=None):
+    """Run ``route`` and record every evaluated point and iterate."""
+    evaluated, iterates, end = [], [], []
+
+    def counting(x):
+        evaluated.append(x.copy())
+        return function(x)
+
+    def callback(intermediate_result):
+        # scipy passes an OptimizeResult to a parameter of this name.
+        iterates.append(intermediate_result.x.copy())
+        if halt_at is not None and len(iterates) == halt_at:
+            raise StopIteration
+
+    status, message = route(
+        counting, x0, callback, max_iter, lambda x: end.append(x.copy()), bounds
+    )
+    return {
+        "status": status,
+        "message": message,
+        "evaluated": np.array(evaluated),
+        "iterates": np.array(iterates),
+        "end": end[-1],
+    }
+
+
+@direct_only
+@pytest.mark.parametrize("bounded", [False, True], ids=["free", "bounded"])
+@pytest.mark.parametrize("max_iter", [3, 500])
+@pytest.mark.parametrize("halt_at", [None, 5])
+def test_direct_loop_reproduces_minimize(bounded, max_iter, halt_at):
+    """Same points evaluated, same iterates, end point, status and message,
+    bit for bit: run out of iterations, converged (L-BFGS-B's own test) and
+    halted by the callback; with lower and upper bounds, some active."""
+    n = 40
+    function = _smooth_function(n, seed=0)
+    x0 = np.linspace(-3.0, 3.0, n)
+    bounds = None
+    if bounded:
+        lower = np.where(np.arange(n) % 3 == 0, -0.5, -np.inf)
+        upper = np.where(np.arange(n) % 4 == 0, 0.5, np.inf)
+        bounds = Bounds(lower, upper)
+    runs = [
+        _record(route, function, x0, max_iter, bounds, halt_at)
+        for route in (_lbfgsb._run_minimize, _lbfgsb._run_setulb)
+    ]
+    public, direct = runs
+    assert direct["status"] == public["status"]
+    assert direct["message"] == public["message"]
+    np.testing.assert_array_equal(direct["iterates"], public["iterates"])
+    np.testing.assert_array_equal(direct["end"], public["end"])
+    np.testing.assert_array_equal(direct["evaluated"], public["evaluated"])
+    if halt_at and halt_at <= max_iter:
+        assert direct["status"] == _lbfgsb.LBFGS_HALTED
+    if max_iter == 3 or halt_at:
+        assert len(direct["iterates"]) == min(halt_at or max_iter, max_iter)
+    if bounded:
+        assert np.all(direct["end"] >= bounds.lb) and np.all(direct["end"] <= bounds.ub)
+        assert np.any(direct["end"] == bounds.lb) or np.any(direct["end"] == bounds.ub)
+
+
+@direct_only
+def test_direct_loop_statuses():
+    """The status codes the solver reads: the iteration limit and
+    L-BFGS-B's own relative-decrease stop."""
+    function = _smooth_function(10, seed=1)
+    limited = _record(_lbfgsb._run_setulb, function, np.zeros(10), 2)
+    assert limited["status"] == _lbfgsb.LBFGS_LIMIT
+    converged = _record(_lbfgsb._run_setulb, function, np.zeros(10), 10_000)
+    assert converged["status"] == _lbfgsb.LBFGS_CONVERGED
+    assert "FACTR" in converged["message"]
+
+
+@direct_only
+@pytest.mark.parametrize("Estimator", [SoftmaxRegression, OneVsRestLogistic])
+def test_fits_are_identical_on_both_routes(Estimator, monkeypatch):
+    """A whole fit (preconditioner rebuilds, Newton refinement) gives the
+    same coefficients and iteration counts whichever route runs L-BFGS-B."""
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    if Estimator is OneVsRestLogistic:
+        y = np.column_stack([y % 2, y < 5, y == 0])
+    direct = Estimator(C=10.0, tol=1e-8).fit(X, y)
+    monkeypatch.setattr(_lbfgsb, "_SETULB", None)
+    public = Estimator(C=10.0, tol=1e-8).fit(X, y)
+    np.testing.assert_array_equal(direct.coef_, public.coef_)
+    np.testing.assert_array_equal(direct.intercept_, public.intercept_)
+    np.testing.assert_array_equal(direct.n_iter_, public.n_iter_)
+
+
+@pytest.mark.parametrize(
+    "version, signature, available",
+    [
+        ("9.0.0", None, False),  # an unverified release
+        ("1.14.1", None, False),  # the Fortran routine, another signature
+        ("1.17.1", "setulb(m,x)", False),  # a verified release, changed
+    ],
+)
+def test_unverified_scipy_takes_the_public_route(
+    version, signature, available, monkeypatch
+):
+    monkeypatch.setattr(scipy, "__version__", version)
+    if signature is not None:
+        monkeypatch.setattr(_lbfgsb, "SETULB_SIGNATURE", signature + "!")
+    assert (_lbfgsb._load_setulb() is not None) == available
+
+
+def test_verified_scipy_is_detected(monkeypatch):
+    """On a verified release, the routine and its message tables load (the
+    guard above must not always refuse)."""
+    if tuple(int(p) for p in scipy.__version__.split(".")[:2]) not in (
+        _lbfgsb.VERIFIED_SCIPY
+    ):
+        pytest.skip(f"scipy {scipy.__version__} is not a verified release")
+    setulb, status_messages, task_messages = _lbfgsb._load_setulb()
+    assert status_messages[3] == "FG"
+    assert callable(setulb)
+
+
+def test_bound_arrays_encode_each_kind():
+    """setulb's nbd: 0 free, 1 lower only, 2 both, 3 upper only."""
+    bounds = Bounds([-np.inf, 0.0, -1.0, -np.inf], [np.inf, np.inf, 2.0, 5.0])
+    lower, upper, nbd = _lbfgsb._bound_arrays(bounds, 4)
+    np.testing.assert_array_equal(nbd, [0, 1, 2, 3])
+    np.testing.assert_array_equal(lower, [0.0, 0.0, -1.0, 0.0])
+    np.testing.assert_array_equal(upper, [0.0, 0.0, 2.0, 5.0])
