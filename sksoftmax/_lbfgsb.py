@@ -62,7 +62,7 @@ EVALUATIONS_PER_ITERATION = 20
 
 # (major, minor) releases of scipy whose C ``setulb`` (scipy >= 1.15; older
 # releases wrap the Fortran original with another signature) takes the
-# signature below and the workspace sizes in ``_Workspace``.
+# signature below and the work arrays sized in :func:`_run_setulb`.
 VERIFIED_SCIPY = ((1, 15), (1, 16), (1, 17))
 SETULB_SIGNATURE = (
     "setulb(m,x,l,u,nbd,f,g,factr,pgtol,wa,iwa,task,lsave,isave,dsave,maxls,ln_task)"
@@ -228,6 +228,9 @@ def _run_setulb(function, x0, callback, max_iter, move_to, bounds):
     # row, and only matters for the maxfun guard.
     evaluations = 0
     iterations = 0
+    # Kept apart from task: an iteration limit reached at the same iteration
+    # overwrites the halt in task (as in scipy's loop), yet the run was halted.
+    stopped_by_callback = False
     while True:
         setulb(m, x, lower, upper, nbd, f, g, factr, gtol, *work, maxls, ln_task)
         if task[0] == fg:
@@ -239,10 +242,8 @@ def _run_setulb(function, x0, callback, max_iter, move_to, bounds):
             iterations += 1
             try:
                 callback(OptimizeResult(x=x, fun=f))
-                halt = False
             except StopIteration:
-                halt = True
-            if halt:
+                stopped_by_callback = True
                 task[:] = stop, halted
             if iterations >= max_iter:
                 task[:] = stop, iteration_limit
@@ -251,7 +252,7 @@ def _run_setulb(function, x0, callback, max_iter, move_to, bounds):
         else:
             break
     move_to(x)
-    if task[1] == halted:
+    if stopped_by_callback:
         return LBFGS_HALTED, HALTED_MESSAGE
     if task[0] == code_of["CONVERGENCE"]:
         code = LBFGS_CONVERGED
