@@ -15,10 +15,12 @@ When float32 data meet float64 arithmetic, ``X`` is converted block by block
 made.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+import threadpoolctl
 
 __all__ = [
     "augmented_columns",
@@ -62,26 +64,84 @@ def row_blocks(X, dtype=np.float64):
             yield rows, np.asarray(block, dtype=dtype)
 
 
-# OpenBLAS's sgemm is about twice as fast writing (n_samples, n_outputs) as
-# writing its transpose, and the transposing copy costs far less than the
-# difference, so float32 scores always take that orientation. In float64,
-# dgemm is faster that way only for blocks with at least this many features,
-# except with 2 or 3 outputs, where the two orientations run within 10% of
-# each other. Blocks of 600-2,000 rows with 294 or 784 features: 1.06-1.66x
-# faster with 2 threads, 0.93-1.32x with one, for 1 and 4-50 outputs (2,000 x
-# 5,000, 5 outputs: 1.4x and 1.08x). With 64-72 features it was 0.7-1.3x, so
-# narrower float64 blocks keep the (n_outputs, n_samples) product.
+# Which way round a dense product runs faster depends on the kernels OpenBLAS
+# picked for the processor when it loaded (or that OPENBLAS_CORETYPE forced),
+# not on the shape alone. The same processor (an AVX-512 Xeon) with its own
+# SkylakeX kernels and with forced Haswell kernels preferred opposite
+# orientations on most block shapes of the benchmark, so the rules below are
+# per kernel family, decided once per process from threadpoolctl's report.
+AVX512_OPENBLAS_KERNELS = frozenset({"skylakex", "cooperlake", "sapphirerapids"})
+
+
+@functools.cache
+def _avx512_kernels():
+    """Whether numpy's BLAS is OpenBLAS running AVX-512 kernels."""
+    try:
+        infos = [
+            info
+            for info in threadpoolctl.threadpool_info()
+            if info.get("internal_api") == "openblas"
+        ]
+    except Exception:  # an unreadable BLAS: keep the default rules
+        return False
+    # numpy's own OpenBLAS when it can be told apart from scipy's; both pick
+    # their kernels by the same processor detection.
+    own = [info for info in infos if "numpy" in str(info.get("filepath", ""))]
+    return any(
+        str(info.get("architecture", "")).lower() in AVX512_OPENBLAS_KERNELS
+        for info in (own or infos)
+    )
+
+
+# Other kernels (measured with OpenBLAS's Haswell kernels, on an AMD EPYC
+# and on an Intel Xeon): sgemm is about twice as fast writing (n_samples,
+# n_outputs) as writing its transpose, and the transposing copy costs far
+# less than the difference, so float32 scores always take that orientation.
+# In float64, dgemm is faster that way only for blocks with at least this
+# many features, except with 2 or 3 outputs, where the two orientations run
+# within 10% of each other. Blocks of 600-2,000 rows with 294 or 784
+# features: 1.06-1.66x faster with 2 threads, 0.93-1.32x with one, for 1 and
+# 4-50 outputs (2,000 x 5,000, 5 outputs: 1.4x and 1.08x). With 64-72
+# features it was 0.7-1.3x, so narrower float64 blocks keep the
+# (n_outputs, n_samples) product.
 TRANSPOSED_SCORES_MIN_FEATURES = 256
 TRANSPOSED_SCORES_OUTPUTS_EXCLUDED = (2, 3)
+# AVX-512 kernels: the plain float64 product W X^T was as fast or faster on
+# every block shape of the benchmark (1,200 x 294 with 6 outputs: 1.5x with
+# one thread, 1.3x with two), and float32 scores are faster transposed only
+# from this many features (16 features: 1.3x slower transposed; 36: 1.05x
+# faster; 294-784: 1.2-1.5x faster).
+AVX512_TRANSPOSED_FLOAT32_SCORES_MIN_FEATURES = 32
 
 
 def _scores_transposed(dtype, n_features, n_outputs):
     """Whether a dense block's scores are computed as ``X W^T`` and
-    transposed (see ``TRANSPOSED_SCORES_MIN_FEATURES``)."""
+    transposed (see ``AVX512_OPENBLAS_KERNELS``)."""
+    if _avx512_kernels():
+        return (
+            dtype == np.float32
+            and n_features >= AVX512_TRANSPOSED_FLOAT32_SCORES_MIN_FEATURES
+        )
     return dtype == np.float32 or (
         n_features >= TRANSPOSED_SCORES_MIN_FEATURES
         and n_outputs not in TRANSPOSED_SCORES_OUTPUTS_EXCLUDED
     )
+
+
+def _gradient_transposed(n_samples, n_features):
+    """Whether a dense block's ``R X`` is computed as ``(X^T R^T)^T``.
+
+    Other kernels: for blocks with at most as many features as rows, OpenBLAS
+    splits the product over its threads far better when it writes the
+    (n_features, n_outputs) result (blocks of 600-6,667 rows, 16-784
+    features: 1.2-2x faster with 2 threads, 0.86-1.4x with one; fits 1.11-1.13x
+    faster on 200,000 x 20, 10,000 x 100 with 50 labels and 1,200 x 294).
+    Wider blocks (2,000 x 5,000) were slower that way. AVX-512 kernels: the
+    plain ``R X`` was faster on most shapes (1,200 x 294 with 6 outputs: 1.7x
+    with one thread; 8,192 x 16 with 26 outputs: 1.3-1.9x; 2,000 x 5,000:
+    1.5x) and at most 1.15x slower on the others (6,553 x 20, 5 outputs).
+    """
+    return not _avx512_kernels() and n_features <= n_samples
 
 
 def scores(X, coef, fit_intercept, dtype, out=None):
@@ -132,15 +192,7 @@ def transposed_product(residual, X, fit_intercept):
             else:
                 total += residual[:, rows] @ block
         out[:, :n_features] = total
-    elif sp.issparse(X) or n_features <= X.shape[0]:
-        # Dense blocks with at most as many features as rows: OpenBLAS
-        # splits the product over its threads far better when it writes the
-        # (n_features, n_outputs) result (blocks of 600-6,667 rows, 16-784
-        # features: 1.2-2x faster with 2 threads, 0.86-1.4x with one). Fits
-        # with the default threads: 1.11-1.13x faster on 200,000 x 20,
-        # 10,000 x 100 (50 labels) and 1,200 x 294; small multiclass sets
-        # within noise (0.93-1.10x). Wider blocks (2,000 x 5,000) were
-        # slower this way.
+    elif sp.issparse(X) or _gradient_transposed(X.shape[0], n_features):
         out[:, :n_features] = (X.T @ residual.T).T
     else:
         out[:, :n_features] = residual @ X

@@ -4,7 +4,17 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from sksoftmax import _products
 from sksoftmax._products import scores, transposed_product, weighted_moments
+
+
+@pytest.fixture(params=["avx512-kernels", "other-kernels"])
+def kernels(request, monkeypatch):
+    """Both kernel families' orientation rules, whatever this machine's BLAS
+    runs (``AVX512_OPENBLAS_KERNELS``)."""
+    avx512 = request.param == "avx512-kernels"
+    monkeypatch.setattr(_products, "_avx512_kernels", lambda: avx512)
+    return avx512
 
 
 def _data(layout, dtype, n_samples=40, n_features=6, seed=0):
@@ -27,12 +37,13 @@ def _data(layout, dtype, n_samples=40, n_features=6, seed=0):
     ids=["narrow", "wide-multi", "wide-single"],
 )
 def test_scores_are_the_linear_scores(
-    layout, data_dtype, work_dtype, fit_intercept, zero, n_features, n_outputs
+    layout, data_dtype, work_dtype, fit_intercept, zero, n_features, n_outputs, kernels
 ):
     """Including at zero weights (a cold start, which skips the product):
     every entry of ``out`` is written, the intercepts added. Blocks of many
     features take the product the other way round
-    (``TRANSPOSED_SCORES_MIN_FEATURES``): the same scores."""
+    (``TRANSPOSED_SCORES_MIN_FEATURES``), and so do float32 blocks by
+    another rule on AVX-512 kernels: the same scores."""
     Xin, X = _data(layout, data_dtype, n_features=n_features)
     rng = np.random.default_rng(1)
     coef = rng.normal(size=(n_outputs, X.shape[1] + fit_intercept))
@@ -73,7 +84,7 @@ def test_weighted_moments_match_numpy(layout, proportional):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("shape", [(40, 6), (6, 40)], ids=["tall", "wide"])
 def test_transposed_product_is_residuals_times_data(
-    layout, data_dtype, work_dtype, fit_intercept, shape
+    layout, data_dtype, work_dtype, fit_intercept, shape, kernels
 ):
     """``[R X, R 1]`` in float64, whichever way round the product is taken
     (tall and wide blocks)."""
@@ -87,3 +98,47 @@ def test_transposed_product_is_residuals_times_data(
     assert out.dtype == np.float64 and out.shape == expected.shape
     rtol = 1e-5 if work_dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
+
+
+def _blas(architecture, filepath="/site-packages/numpy.libs/libopenblas.so"):
+    return {
+        "internal_api": "openblas",
+        "architecture": architecture,
+        "filepath": filepath,
+    }
+
+
+@pytest.mark.parametrize(
+    "report, expected",
+    [
+        ([_blas("SkylakeX")], True),
+        ([_blas("SapphireRapids")], True),
+        ([_blas("Haswell")], False),
+        ([_blas("Zen")], False),
+        ([], False),
+        ([{"internal_api": "mkl", "filepath": "/numpy/mkl.so"}], False),
+        # numpy's own OpenBLAS decides when scipy's reports another family
+        ([_blas("Haswell"), _blas("SkylakeX", "/scipy_openblas.libs/x.so")], False),
+        ([_blas("SkylakeX", "/scipy_openblas.libs/x.so")], True),
+    ],
+    ids=["skylakex", "sapphire", "haswell", "zen", "none", "mkl", "numpy-first", "scipy"],
+)
+def test_avx512_kernels_read_from_threadpoolctl(monkeypatch, report, expected):
+    monkeypatch.setattr(_products.threadpoolctl, "threadpool_info", lambda: report)
+    _products._avx512_kernels.cache_clear()
+    try:
+        assert _products._avx512_kernels() is expected
+    finally:
+        _products._avx512_kernels.cache_clear()
+
+
+def test_unreadable_blas_keeps_the_default_rules(monkeypatch):
+    def broken():
+        raise OSError("cannot read the BLAS")
+
+    monkeypatch.setattr(_products.threadpoolctl, "threadpool_info", broken)
+    _products._avx512_kernels.cache_clear()
+    try:
+        assert _products._avx512_kernels() is False
+    finally:
+        _products._avx512_kernels.cache_clear()
