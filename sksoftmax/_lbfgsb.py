@@ -34,7 +34,9 @@ __all__ = [
     "LBFGS_FTOL",
     "LBFGS_MAX_LINE_SEARCH",
     "LBFGS_MEMORY",
+    "rows_supported",
     "run_lbfgsb",
+    "run_lbfgsb_rows",
 ]
 
 # scipy's L-BFGS-B status codes (OptimizeResult.status).
@@ -191,73 +193,188 @@ def _bound_arrays(bounds, n):
     return lower, upper, nbd
 
 
+class _SetulbRun:
+    """One L-BFGS-B run's state for scipy's ``setulb`` (scipy 1.15-1.17):
+    the point, value, gradient and work arrays, sized as scipy's own loop
+    sizes them, and the run's counts. :meth:`step` makes one call; the
+    caller answers ``FG`` by :meth:`set_evaluation` and ``NEW_X`` by
+    :meth:`new_iterate`."""
+
+    def __init__(self, x0, max_iter, bounds):
+        setulb, status_messages, task_messages = _SETULB
+        self._setulb = setulb
+        self._status_messages = status_messages
+        self._task_messages = task_messages
+        code_of = {name: code for code, name in status_messages.items()}
+        reason_of = {name: code for code, name in task_messages.items()}
+        self.FG, self.NEW_X = code_of["FG"], code_of["NEW_X"]
+        self._stop, self._convergence = code_of["STOP"], code_of["CONVERGENCE"]
+        self._halted = reason_of["CALLBACK REQUESTED HALT"]
+        self._iteration_limit = reason_of["TOTAL NO. OF ITERATIONS REACHED LIMIT"]
+        self._evaluation_limit = reason_of["TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT"]
+        options = _options(max_iter)
+        self.max_iter, self._maxfun = max_iter, options["maxfun"]
+        self._m = m = options["maxcor"]
+        x = np.array(x0, dtype=np.float64).ravel()
+        n = x.size
+        self._lower, self._upper, self._nbd = _bound_arrays(bounds, n)
+        if bounds is not None:
+            x = np.clip(x, bounds.lb, bounds.ub)
+        self.x = x
+        self.f = np.array(0.0)
+        self.g = np.zeros(n)
+        # wa, iwa, task, lsave, isave, dsave
+        self._work = (
+            np.zeros(2 * m * n + 5 * n + 11 * m * m + 8 * m),
+            np.zeros(3 * n, dtype=np.int32),
+            np.zeros(2, dtype=np.int32),
+            np.zeros(4, dtype=np.int32),
+            np.zeros(44, dtype=np.int32),
+            np.zeros(29),
+        )
+        self.task = self._work[2]
+        self._ln_task = np.zeros(2, dtype=np.int32)
+        self._factr = options["ftol"] / np.finfo(float).eps
+        self._gtol, self._maxls = options["gtol"], options["maxls"]
+        # Evaluation requests, the first being at the start: minimize counts
+        # distinct points, which differs only if a point is requested twice
+        # in a row, and only matters for the maxfun guard.
+        self.evaluations = 0
+        self.iterations = 0
+        # Kept apart from task: an iteration limit reached at the same
+        # iteration overwrites the halt in task (as in scipy's loop), yet the
+        # run was halted.
+        self.halted = False
+
+    def step(self):
+        """One call of ``setulb``; returns its request (``task[0]``)."""
+        self._setulb(
+            self._m, self.x, self._lower, self._upper, self._nbd, self.f, self.g,
+            self._factr, self._gtol, *self._work, self._maxls, self._ln_task,
+        )  # fmt: skip
+        return self.task[0]
+
+    def set_evaluation(self, value, gradient):
+        self.evaluations += 1
+        self.f[()] = value
+        self.g[:] = np.asarray(gradient, dtype=np.float64).ravel()
+
+    def new_iterate(self, halt):
+        """Count an iteration; ``halt`` (the caller's test) or a limit makes
+        the next :meth:`step` stop."""
+        self.iterations += 1
+        if halt:
+            self.halted = True
+            self.task[:] = self._stop, self._halted
+        if self.iterations >= self.max_iter:
+            self.task[:] = self._stop, self._iteration_limit
+        elif self.evaluations > self._maxfun:
+            self.task[:] = self._stop, self._evaluation_limit
+
+    def status(self):
+        """The finished run's status code and message."""
+        if self.halted:
+            return LBFGS_HALTED, HALTED_MESSAGE
+        if self.task[0] == self._convergence:
+            code = LBFGS_CONVERGED
+        elif self.evaluations > self._maxfun or self.iterations >= self.max_iter:
+            code = LBFGS_LIMIT
+        else:
+            code = LBFGS_ABNORMAL
+        messages = self._status_messages, self._task_messages
+        return code, f"{messages[0][self.task[0]]}: {messages[1][self.task[1]]}"
+
+
 def _run_setulb(function, x0, callback, max_iter, move_to, bounds):
     """``minimize``'s L-BFGS-B loop without its wrappers (scipy 1.15-1.17)."""
-    setulb, status_messages, task_messages = _SETULB
-    code_of = {name: code for code, name in status_messages.items()}
-    reason_of = {name: code for code, name in task_messages.items()}
-    fg, new_x, stop = code_of["FG"], code_of["NEW_X"], code_of["STOP"]
-    halted = reason_of["CALLBACK REQUESTED HALT"]
-    iteration_limit = reason_of["TOTAL NO. OF ITERATIONS REACHED LIMIT"]
-    evaluation_limit = reason_of["TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT"]
-    options = _options(max_iter)
-    m = options["maxcor"]
-    x = np.array(x0, dtype=np.float64).ravel()
-    n = x.size
-    lower, upper, nbd = _bound_arrays(bounds, n)
-    if bounds is not None:
-        x = np.clip(x, bounds.lb, bounds.ub)
-    f = np.array(0.0)
-    g = np.zeros(n)
-    # setulb's work arrays, sized as scipy's own loop sizes them: wa, iwa,
-    # task, lsave, isave, dsave.
-    work = (
-        np.zeros(2 * m * n + 5 * n + 11 * m * m + 8 * m),
-        np.zeros(3 * n, dtype=np.int32),
-        np.zeros(2, dtype=np.int32),
-        np.zeros(4, dtype=np.int32),
-        np.zeros(44, dtype=np.int32),
-        np.zeros(29),
-    )
-    task = work[2]
-    ln_task = np.zeros(2, dtype=np.int32)
-    factr = options["ftol"] / np.finfo(float).eps
-    gtol, maxls = options["gtol"], options["maxls"]
-    # Evaluation requests, the first being at the start: minimize counts
-    # distinct points, which differs only if a point is requested twice in a
-    # row, and only matters for the maxfun guard.
-    evaluations = 0
-    iterations = 0
-    # Kept apart from task: an iteration limit reached at the same iteration
-    # overwrites the halt in task (as in scipy's loop), yet the run was halted.
-    stopped_by_callback = False
+    run = _SetulbRun(x0, max_iter, bounds)
     while True:
-        setulb(m, x, lower, upper, nbd, f, g, factr, gtol, *work, maxls, ln_task)
-        if task[0] == fg:
-            value, gradient = function(x)
-            evaluations += 1
-            f[()] = value
-            g[:] = np.asarray(gradient, dtype=np.float64).ravel()
-        elif task[0] == new_x:
-            iterations += 1
+        task = run.step()
+        if task == run.FG:
+            run.set_evaluation(*function(run.x))
+        elif task == run.NEW_X:
             try:
-                callback(OptimizeResult(x=x, fun=f))
+                callback(OptimizeResult(x=run.x, fun=run.f))
+                halt = False
             except StopIteration:
-                stopped_by_callback = True
-                task[:] = stop, halted
-            if iterations >= max_iter:
-                task[:] = stop, iteration_limit
-            elif evaluations > options["maxfun"]:
-                task[:] = stop, evaluation_limit
+                halt = True
+            run.new_iterate(halt)
         else:
             break
-    move_to(x)
-    if stopped_by_callback:
-        return LBFGS_HALTED, HALTED_MESSAGE
-    if task[0] == code_of["CONVERGENCE"]:
-        code = LBFGS_CONVERGED
-    elif evaluations > options["maxfun"] or iterations >= max_iter:
-        code = LBFGS_LIMIT
-    else:
-        code = LBFGS_ABNORMAL
-    return code, f"{status_messages[task[0]]}: {task_messages[task[1]]}"
+    move_to(run.x)
+    return run.status()
+
+
+def rows_supported():
+    """Whether :func:`run_lbfgsb_rows` can run (the direct path is verified
+    on this scipy)."""
+    return _SETULB is not None
+
+
+def run_lbfgsb_rows(function, X0, halt_row, max_iter, move_to, active=None):
+    """Independent L-BFGS-B runs, one per row of ``X0``, in lockstep.
+
+    For an objective that is a sum of independent functions of the rows (the
+    outputs of one-vs-rest), each row gets its own run, exactly as if it
+    were minimised alone, while one evaluation serves every row that needs
+    one: each round advances every unfinished run until it asks for an
+    evaluation, then evaluates them all at once.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(X) -> (values, gradients)``, per row, shapes (K,) and
+        (K, n); ``X`` must not be kept.
+    X0 : ndarray of shape (K, n)
+        Starting points; the caller's state is expected to be evaluated there.
+    halt_row : callable
+        ``halt_row(k, iterations) -> bool``, called after each of row ``k``'s
+        iterations (the caller's state then holds row ``k`` at its new
+        iterate); True ends that row's run.
+    max_iter : int
+        Iterations per row.
+    move_to : callable
+        ``move_to(X)`` with the runs' end points.
+    active : ndarray of bool of shape (K,), default=None
+        Rows to run (all when None); the others stay where they are, with
+        status ``LBFGS_HALTED`` and no iterations.
+
+    Returns
+    -------
+    statuses : list of (int, str)
+        Each row's status and message, as :func:`run_lbfgsb` returns them.
+    iterations : ndarray of shape (K,)
+    """
+    X = np.array(X0, dtype=np.float64)
+    if active is None:
+        active = np.ones(X.shape[0], dtype=bool)
+    runs = {k: _SetulbRun(X[k], max_iter, None) for k in np.flatnonzero(active)}
+    waiting = list(runs)
+    while waiting:
+        evaluate = []
+        for k in waiting:
+            run = runs[k]
+            while True:
+                task = run.step()
+                if task == run.FG:
+                    evaluate.append(k)
+                    break
+                if task != run.NEW_X:
+                    break
+                run.new_iterate(bool(halt_row(k, run.iterations + 1)))
+        if not evaluate:
+            break
+        X[evaluate] = [runs[k].x for k in evaluate]
+        values, gradients = function(X)
+        for k in evaluate:
+            runs[k].set_evaluation(values[k], gradients[k])
+        waiting = evaluate
+    for k, run in runs.items():
+        X[k] = run.x
+    move_to(X)
+    statuses = [
+        runs[k].status() if k in runs else (LBFGS_HALTED, HALTED_MESSAGE)
+        for k in range(X.shape[0])
+    ]
+    iterations = np.array([runs[k].iterations if k in runs else 0 for k in range(X.shape[0])])
+    return statuses, iterations

@@ -102,6 +102,10 @@ class Objective(Protocol):
         """A Cholesky preconditioner's Gram matrices, in evaluations
         (multiply-adds against an evaluation's)."""
 
+    def output_evaluation_cost(self):
+        """Multiply-adds of an evaluation's two products with ``X``, per
+        output."""
+
 
 # -- row sources ------------------------------------------------------------------
 
@@ -487,6 +491,9 @@ class PenalizedObjective:
         n = self.rows.n_samples
         rows = gram_sample_size(n, p) or n
         return rows * p / (2.0 * max(n, 1))
+
+    def output_evaluation_cost(self):
+        return 2.0 * self.rows.n_samples * self.n_features * self.density
 
     def hessian_cost(self):
         K, p = self.coef_shape

@@ -8,7 +8,7 @@ import scipy
 from scipy.optimize import Bounds
 from sklearn.datasets import load_digits
 
-from sksoftmax import OneVsRestLogistic, SoftmaxRegression, _lbfgsb
+from sksoftmax import OneVsRestLogistic, SoftmaxRegression, _lbfgsb, _solver
 
 direct_only = pytest.mark.skipif(
     _lbfgsb._SETULB is None,
@@ -30,8 +30,9 @@ def _smooth_function(n, seed):
     return function
 
 
-def _record(route, function, x0, max_iter, bounds=None, halt_at=None):
-    """Run ``route`` and record every evaluated point and iterate."""
+def _record(route, function, x0, max_iter, bounds=None, halt_at=None, halt=None):
+    """Run ``route`` and record every evaluated point and iterate; halt at
+    iteration ``halt_at`` or where ``halt(x)`` holds."""
     evaluated, iterates, end = [], [], []
 
     def counting(x):
@@ -42,6 +43,8 @@ def _record(route, function, x0, max_iter, bounds=None, halt_at=None):
         # scipy passes an OptimizeResult to a parameter of this name.
         iterates.append(intermediate_result.x.copy())
         if halt_at is not None and len(iterates) == halt_at:
+            raise StopIteration
+        if halt is not None and halt(intermediate_result.x):
             raise StopIteration
 
     status, message = route(
@@ -107,7 +110,10 @@ def test_direct_loop_statuses():
 @pytest.mark.parametrize("Estimator", [SoftmaxRegression, OneVsRestLogistic])
 def test_fits_are_identical_on_both_routes(Estimator, monkeypatch):
     """A whole fit (preconditioner rebuilds, Newton refinement) gives the
-    same coefficients and iteration counts whichever route runs L-BFGS-B."""
+    same coefficients and iteration counts whichever route runs L-BFGS-B
+    (one-vs-rest with its joint run: the per-row runs need the direct
+    route)."""
+    monkeypatch.setattr(_solver, "PER_ROW_MIN_COST", np.inf)
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     if Estimator is OneVsRestLogistic:
@@ -118,6 +124,90 @@ def test_fits_are_identical_on_both_routes(Estimator, monkeypatch):
     np.testing.assert_array_equal(direct.coef_, public.coef_)
     np.testing.assert_array_equal(direct.intercept_, public.intercept_)
     np.testing.assert_array_equal(direct.n_iter_, public.n_iter_)
+
+
+def _separable_function(n_rows, n, seed):
+    """Independent rows, each :func:`_smooth_function`-like: per-row values
+    and gradients, computed row by row so that a row's numbers do not depend
+    on the others."""
+    functions = [_smooth_function(n, seed + k) for k in range(n_rows)]
+
+    def function(X):
+        pairs = [f(x) for f, x in zip(functions, X)]
+        return np.array([v for v, _ in pairs]), np.array([g for _, g in pairs])
+
+    return functions, function
+
+
+@direct_only
+@pytest.mark.parametrize("max_iter", [4, 500])
+@pytest.mark.parametrize("halt_at", [None, 6])
+def test_rows_in_lockstep_are_independent_runs(max_iter, halt_at):
+    """Each row's run is the run of that row alone, bit for bit: the same
+    iterates, end point and status, whatever the other rows do (rows that
+    need different numbers of iterations and line-search steps, some
+    halted by the caller's test, one not run at all)."""
+    n_rows, n = 4, 30
+    functions, function = _separable_function(n_rows, n, seed=3)
+    X0 = np.linspace(-2.0, 2.0, n_rows * n).reshape(n_rows, n)
+    active = np.array([True, True, False, True])
+    iterates = {k: [] for k in range(n_rows)}
+    state = {"X": None}
+
+    def evaluate(X):
+        state["X"] = X.copy()
+        return function(X)
+
+    def converged(k, x):
+        return np.abs(functions[k](x)[1]).max() <= 1e-3
+
+    def halt_row(k, iterations):
+        iterates[k].append(state["X"][k].copy())
+        assert iterations == len(iterates[k])
+        if halt_at is not None and k == 1 and iterations == halt_at:
+            return True
+        return converged(k, state["X"][k])
+
+    end = []
+    statuses, iterations = _lbfgsb.run_lbfgsb_rows(
+        evaluate, X0, halt_row, max_iter, end.append, active=active
+    )
+    np.testing.assert_array_equal(end[-1][2], X0[2])
+    assert statuses[2][0] == _lbfgsb.LBFGS_HALTED and iterations[2] == 0
+    for k in np.flatnonzero(active):
+        alone = _record(
+            _lbfgsb._run_setulb,
+            functions[k],
+            X0[k],
+            max_iter,
+            halt_at=halt_at if k == 1 else None,
+            halt=lambda x, k=k: converged(k, x),
+        )
+        np.testing.assert_array_equal(np.array(iterates[k]), alone["iterates"])
+        np.testing.assert_array_equal(end[-1][k], alone["end"])
+        assert statuses[k] == (alone["status"], alone["message"])
+        assert iterations[k] == len(alone["iterates"])
+    if halt_at is not None and halt_at < max_iter:
+        assert statuses[1][0] == _lbfgsb.LBFGS_HALTED
+    # The rows did not all run alike (else lockstep tests nothing).
+    assert len(set(iterations[active])) > 1 or max_iter == 4
+
+
+@direct_only
+def test_per_row_runs_fit_each_label_as_alone(monkeypatch):
+    """One-vs-rest with per-row runs (forced on this small set, see
+    ``PER_ROW_MIN_COST``): each label's coefficients and iteration count are
+    those of that label fitted alone (up to the rounding of the shared
+    products)."""
+    monkeypatch.setattr(_solver, "PER_ROW_MIN_COST", 0)
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    Y = np.column_stack([y % 2, y < 5, y == 0])
+    joint = OneVsRestLogistic(C=10.0, tol=1e-8).fit(X, Y)
+    for k in range(Y.shape[1]):
+        alone = OneVsRestLogistic(C=10.0, tol=1e-8).fit(X, Y[:, [k]])
+        np.testing.assert_allclose(joint.coef_[k], alone.coef_[0], rtol=1e-7, atol=1e-9)
+        assert abs(int(joint.n_iter_[k]) - int(alone.n_iter_[0])) <= 1
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from sksoftmax import OneVsRestLogistic, SoftmaxRegression
+from sksoftmax import OneVsRestLogistic, SoftmaxRegression, _lbfgsb, _solver
 from sksoftmax._loss import multinomial_objective
 from sksoftmax._penalty import SolverScale
 
@@ -171,6 +171,52 @@ def test_uncoupled_iteration_counts_can_differ():
     m0 = np.zeros(mloss.coef_shape)
     mres = bound.minimize(mloss, m0, tol=tol, max_iter=1000)
     assert mres.n_iter.min() == mres.n_iter.max() > 0
+
+
+@pytest.fixture
+def per_row_runs(monkeypatch):
+    """One L-BFGS-B run per output whatever the size (``PER_ROW_MIN_COST``);
+    skipped where scipy's L-BFGS-B cannot be driven directly."""
+    if not _lbfgsb.rows_supported():
+        pytest.skip("per-row runs need the direct L-BFGS-B loop")
+    monkeypatch.setattr(_solver, "PER_ROW_MIN_COST", 0)
+
+
+def test_per_row_runs_stop_each_row_at_its_own_convergence(per_row_runs):
+    """Each output runs as if alone: the easy row converges in its own
+    number of iterations, the same as when it is minimised alone, and stops
+    there while the hard one goes on."""
+    X, Y, s, l2 = _easy_and_hard_binary()
+    loss = bound.binary(X, Y, s, l2, True)
+    tol = 1e-6
+    options = dict(tol=tol, max_iter=1000, refine=False)
+    result = bound.minimize(loss, np.zeros(loss.coef_shape), **options)
+    assert result.converged.all()
+    assert np.all(_row_grad_max(loss, result.coef) <= tol)
+    for k in range(2):
+        single = bound.binary(X, Y[:, k : k + 1], s, l2[k], True)
+        alone = bound.minimize(single, np.zeros(single.coef_shape), **options)
+        assert result.n_iter[k] == alone.n_iter[0]
+        np.testing.assert_allclose(result.coef[k], alone.coef[0], rtol=1e-9, atol=1e-12)
+    assert result.n_iter[0] < result.n_iter[1]
+
+
+def test_per_row_runs_leave_stalled_rows_alone(per_row_runs):
+    """An unreachable tol: every row stalls at rounding level in its own run
+    and is not restarted after a rebuild, so the fit stops, reporting the
+    stall, long before ``max_iter``, with as few evaluations as one run over
+    all rows needs."""
+    X, Y, s, l2 = _easy_and_hard_binary()
+    loss = bound.binary(X, Y, s, l2, True)
+    options = dict(tol=1e-300, max_iter=10_000, refine=False)
+    result = bound.minimize(loss, np.zeros(loss.coef_shape), **options)
+    assert result.stalled and not result.converged.any()
+    assert "FACTR" in result.message
+    assert result.n_iter.max() < 1000
+    _solver.PER_ROW_MIN_COST = np.inf
+    joint = bound.minimize(loss, np.zeros(loss.coef_shape), **options)
+    assert joint.stalled
+    assert result.n_evaluations <= joint.n_evaluations
 
 
 # -- refinement, iteration budget ----------------------------------------------
