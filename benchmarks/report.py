@@ -782,7 +782,16 @@ def _micro_and_precision(results):
             f"{micro['ratio_float64']:.2f} times its two matrix products alone in "
             f"float64 ({_fmt(micro.get('ratio_float32'), '.2f')} in float32; "
             f"target 1.5), on a {micro['shape'][0]:,} x {micro['shape'][1]} "
-            f"problem with K={micro.get('n_classes')}.",
+            f"problem with K={micro.get('n_classes')}, all rows in one block.",
+            "",
+        ]
+    if micro.get("ratio_objective_float64") is not None:
+        out += [
+            "Evaluated as a fit evaluates it (the objective over its "
+            "cache-sized row blocks, penalty included), it costs "
+            f"{micro['ratio_objective_float64']:.2f} times the products in "
+            f"float64 ({_fmt(micro.get('ratio_objective_float32'), '.2f')} "
+            "in float32).",
             "",
         ]
     precision = results.get("precision") or {}

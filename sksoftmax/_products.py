@@ -144,6 +144,29 @@ def _gradient_transposed(n_samples, n_features):
     return not _avx512_kernels() and n_features <= n_samples
 
 
+# Transposed scores are formed at most TRANSPOSE_CHUNK_ENTRIES at a time:
+# each chunk's product lands in a buffer that its transposing copy then reads
+# from cache, instead of a fresh full-size result (4 MB to fault in) read
+# back from memory. One 100,000 x 100 float32 block with 10 outputs: 1.17-1.24x
+# faster (4.6 ms against 5.5 ms with one thread); chunks of 32,768 entries
+# were as fast there but 0.86-0.95x on in-memory blocks. This is the
+# in-memory block size (sksoftmax._objective.BLOCK_ENTRIES), so the blocks of
+# in-memory fits are one chunk; dask chunks and single large blocks are not.
+TRANSPOSE_CHUNK_ENTRIES = 1 << 18
+
+
+def _transposed_scores(X, W, out):
+    """``out = W X^T`` computed as ``(X W^T)^T``, chunk by chunk of rows."""
+    n_samples, n_outputs = X.shape[0], W.shape[0]
+    chunk = max(1, TRANSPOSE_CHUNK_ENTRIES // n_outputs)
+    buffer = np.empty((min(chunk, n_samples), n_outputs), dtype=out.dtype)
+    for start in range(0, n_samples, chunk):
+        stop = min(start + chunk, n_samples)
+        part = buffer[: stop - start]
+        np.matmul(X[start:stop], W.T, out=part)
+        np.copyto(out[:, start:stop], part.T)
+
+
 def scores(X, coef, fit_intercept, dtype, out=None):
     """Linear scores ``W X^T + b`` of shape (n_outputs, n_samples) in ``dtype``.
 
@@ -168,7 +191,7 @@ def scores(X, coef, fit_intercept, dtype, out=None):
     elif sp.issparse(X):
         out[...] = (X @ W.astype(out.dtype, copy=False).T).T
     elif _scores_transposed(out.dtype, X.shape[1], coef.shape[0]):
-        np.copyto(out, np.matmul(X, W.astype(out.dtype, copy=False).T).T)
+        _transposed_scores(X, W.astype(out.dtype, copy=False), out)
     else:
         np.matmul(W.astype(out.dtype, copy=False), X.T, out=out)
     if fit_intercept:

@@ -142,3 +142,18 @@ def test_unreadable_blas_keeps_the_default_rules(monkeypatch):
         assert _products._avx512_kernels() is False
     finally:
         _products._avx512_kernels.cache_clear()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_samples", [7, 24, 25])
+def test_transposed_scores_by_chunks_are_the_scores(monkeypatch, dtype, n_samples):
+    """Chunks of rows (``TRANSPOSE_CHUNK_ENTRIES``), the last one partial or
+    full: every column of the scores written, once, right."""
+    monkeypatch.setattr(_products, "TRANSPOSE_CHUNK_ENTRIES", 12)
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(n_samples, 4)).astype(dtype)
+    W = rng.normal(size=(3, 4)).astype(dtype)
+    out = np.full((3, n_samples), np.nan, dtype=dtype)
+    _products._transposed_scores(X, W, out)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, W.astype(np.float64) @ X.T, rtol=rtol, atol=rtol)
