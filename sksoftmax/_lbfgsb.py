@@ -376,5 +376,7 @@ def run_lbfgsb_rows(function, X0, halt_row, max_iter, move_to, active=None):
         runs[k].status() if k in runs else (LBFGS_HALTED, HALTED_MESSAGE)
         for k in range(X.shape[0])
     ]
-    iterations = np.array([runs[k].iterations if k in runs else 0 for k in range(X.shape[0])])
+    iterations = np.array(
+        [runs[k].iterations if k in runs else 0 for k in range(X.shape[0])]
+    )
     return statuses, iterations

@@ -133,7 +133,7 @@ def _separable_function(n_rows, n, seed):
     functions = [_smooth_function(n, seed + k) for k in range(n_rows)]
 
     def function(X):
-        pairs = [f(x) for f, x in zip(functions, X)]
+        pairs = [f(x) for f, x in zip(functions, X, strict=True)]
         return np.array([v for v, _ in pairs]), np.array([g for _, g in pairs])
 
     return functions, function

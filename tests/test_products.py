@@ -121,7 +121,16 @@ def _blas(architecture, filepath="/site-packages/numpy.libs/libopenblas.so"):
         ([_blas("Haswell"), _blas("SkylakeX", "/scipy_openblas.libs/x.so")], False),
         ([_blas("SkylakeX", "/scipy_openblas.libs/x.so")], True),
     ],
-    ids=["skylakex", "sapphire", "haswell", "zen", "none", "mkl", "numpy-first", "scipy"],
+    ids=[
+        "skylakex",
+        "sapphire",
+        "haswell",
+        "zen",
+        "none",
+        "mkl",
+        "numpy-first",
+        "scipy",
+    ],
 )
 def test_avx512_kernels_read_from_threadpoolctl(monkeypatch, report, expected):
     monkeypatch.setattr(_products.threadpoolctl, "threadpool_info", lambda: report)
