@@ -42,10 +42,13 @@ class OneVsRestLogistic(_LinearClassifier):
 
     .. math:: C \\sum_i s_i \\, \\mathrm{logloss}_i + \\tfrac{1}{2} \\|w\\|^2,
 
-    intercept not penalised. All labels are fitted in one vectorised L-BFGS
-    run (one ``X @ W`` for all labels per evaluation); since the objective is
-    a sum of independent terms, the joint optimum is the per-label optimum,
-    and the run stops only when *every* label's gradient meets ``tol``.
+    intercept not penalised. All labels share each evaluation (one
+    ``X @ W`` for all labels); since the objective is a sum of independent
+    terms, the joint optimum is the per-label optimum. Where the products
+    are large enough to be worth sharing, each label has its own L-BFGS run,
+    and the runs advance in lockstep; otherwise one run covers all labels.
+    Either way the fit ends only when *every* label's gradient meets ``tol``
+    (see :ref:`optimizer`).
 
     Parameters
     ----------

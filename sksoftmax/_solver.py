@@ -16,7 +16,8 @@ a separable objective, or everything). Its phases are named methods of
 * :meth:`~LBFGSSolver.iterate`: one L-BFGS-B run in those variables, on the
   objective composed with the loss's projection (directions along which the
   loss is invariant are removed, so the penalty's weak curvature along them
-  never slows L-BFGS down);
+  never slows L-BFGS down); for a separable objective large enough, one run
+  per output row, in lockstep (``PER_ROW_MIN_COST``);
 * :meth:`~LBFGSSolver.after_run`: decide what a stop of L-BFGS-B means
   (converged, limit, stall at float32's rounding floor, or failure);
 * :meth:`~LBFGSSolver.newton_cg`: with very many coefficients, where
