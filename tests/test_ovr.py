@@ -18,8 +18,20 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import StandardScaler
 
-from sksoftmax import OneVsRestLogistic
+from sksoftmax import OneVsRestLogistic, _lbfgsb, _solver
 from sksoftmax._loss import binary_objective
+
+
+@pytest.fixture(params=["joint", "per-label"])
+def lbfgs_route(request, monkeypatch):
+    """Both ways the solver runs L-BFGS over the labels, whatever the data
+    size (``PER_ROW_MIN_COST`` decides otherwise): one run for all labels,
+    or one run per label in lockstep (where the direct L-BFGS-B loop runs)."""
+    if request.param == "per-label" and not _lbfgsb.rows_supported():
+        pytest.skip("per-label runs need the direct L-BFGS-B loop")
+    cost = 0 if request.param == "per-label" else np.inf
+    monkeypatch.setattr(_solver, "PER_ROW_MIN_COST", cost)
+    return request.param
 
 
 def multilabel_data(random_state=0, n_samples=300):
@@ -81,6 +93,7 @@ def _fit_pair(X, y, C, sample_weight=None):
 
 
 @pytest.mark.parametrize("C", [0.1, 1.0, 100.0])
+@pytest.mark.usefixtures("lbfgs_route")
 def test_parity_multilabel(C):
     X, Y = multilabel_data()
     ours, ref = _fit_pair(X, Y, C)
@@ -94,6 +107,7 @@ def test_parity_multilabel(C):
 
 
 @pytest.mark.parametrize("C", [0.1, 1.0, 100.0])
+@pytest.mark.usefixtures("lbfgs_route")
 def test_parity_multiclass(C):
     X, y = multiclass_data()
     ours, ref = _fit_pair(X, y, C)
@@ -108,6 +122,7 @@ def test_parity_multiclass(C):
     np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
 
 
+@pytest.mark.usefixtures("lbfgs_route")
 def test_parity_with_sample_weight():
     X, Y = multilabel_data()
     sample_weight = np.random.default_rng(1).uniform(0.2, 2.0, size=X.shape[0])
@@ -120,6 +135,7 @@ def test_parity_with_sample_weight():
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-4)
 
 
+@pytest.mark.usefixtures("lbfgs_route")
 def test_parity_balanced_class_weight_multilabel():
     X, Y = multilabel_data()
     ours = OneVsRestLogistic(class_weight="balanced", tol=1e-10).fit(X, Y)
@@ -166,6 +182,7 @@ def test_sparse_indicator_target_and_sparse_X():
     np.testing.assert_array_equal(sparse.predict(X), dense.predict(X))
 
 
+@pytest.mark.usefixtures("lbfgs_route")
 def test_constant_label_predicts_constant_with_warning():
     X, Y = multilabel_data()
     Y = Y.copy()
@@ -182,6 +199,7 @@ def test_constant_label_predicts_constant_with_warning():
     )
 
 
+@pytest.mark.usefixtures("lbfgs_route")
 def test_easy_and_hard_labels_each_meet_tol():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(500, 8))
