@@ -410,15 +410,6 @@ class LBFGSSolver:
         """Per row, :meth:`check_convergence`'s test."""
         return (self.grad_max <= self.tol) & self._gap_within(OBJECTIVE_GAP)
 
-    def _row_converged(self, k):
-        """:meth:`check_convergence`'s test for row ``k`` of a separable
-        objective alone (its gap as :meth:`_estimated_gap` computes it)."""
-        g = self.grad_v[k]
-        return bool(
-            self.grad_max[k] <= self.tol
-            and 0.5 * np.dot(g, g) <= OBJECTIVE_GAP * abs(self.values[k])
-        )
-
     def refresh_preconditioner(self):
         """Rebuild the change of variables from the curvature at the current
         point; later rebuilds wait longer (see REFRESH_GROWTH)."""
@@ -470,9 +461,14 @@ class LBFGSSolver:
         stay where they are; a row stops at its own convergence, which is
         recorded at its own iteration count."""
         start = self.n_iter
+        # check_convergence's test, once per evaluation: a row's iterations
+        # end at the point of the round's evaluation, which they all share.
+        converged = None
 
         def function(V):
+            nonlocal converged
             self._move_to(V.ravel())
+            converged = self._converged_rows()
             return self.values, self.grad_v
 
         def halt_row(k, iterations):
@@ -480,10 +476,9 @@ class LBFGSSolver:
                 self.n_iter = start + iterations
                 if self.verbose:
                     self.report("L-BFGS per row")
-            converged = self._row_converged(k)
-            if converged and self.first_converged[k] < 0:
+            if converged[k] and self.first_converged[k] < 0:
                 self.first_converged[k] = start + iterations
-            return converged
+            return converged[k]
 
         statuses, iterations = run_lbfgsb_rows(
             function,
@@ -497,11 +492,11 @@ class LBFGSSolver:
         # A row stalled at rounding level (or in a failed line search) would
         # stall again after a rebuild, at the cost of a long line search:
         # later runs leave it where it is, as a joint run stops. The worst
-        # stall (a failed line search) is the one reported.
-        for code in (LBFGS_CONVERGED, LBFGS_ABNORMAL):
-            for k, (row_code, message) in enumerate(statuses):
-                if row_code == code:
-                    self._stalled_rows[k] = True
+        # stall of the fit (a failed line search) is the one reported.
+        for k, (code, message) in enumerate(statuses):
+            if code in (LBFGS_CONVERGED, LBFGS_ABNORMAL):
+                self._stalled_rows[k] = True
+                if self._stall is None or self._stall[0] != LBFGS_ABNORMAL:
                     self._stall = (code, message)
         # The run's status is its least finished row's, stalled rows of
         # earlier runs included.

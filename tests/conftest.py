@@ -7,11 +7,15 @@
   labels flipped), where an unpenalised model has a finite optimum.
 * ``force_newton_cg``: small problems take the solver's truncated Newton
   phase after 3 L-BFGS iterations.
+* ``lbfgs_route``: each way the solver runs L-BFGS over a separable
+  objective's outputs, one run for all or one run per output, whatever the
+  size; ``per_row_runs`` and ``joint_runs`` force one of them.
 """
 
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 
@@ -75,3 +79,35 @@ def force_newton_cg(monkeypatch):
     monkeypatch.setattr(solver, "REFINE_MAX_PARAMS", 0)
     monkeypatch.setattr(solver, "NEWTON_CG_SWITCH", 3)
     return solver
+
+
+def _set_lbfgs_route(monkeypatch, route):
+    """Run L-BFGS ``"joint"`` (one run for all outputs) or ``"per-row"``
+    (one per output, in lockstep) whatever the size (``PER_ROW_MIN_COST``);
+    per-row runs are skipped where scipy's L-BFGS-B cannot be driven
+    directly."""
+    import sksoftmax._lbfgsb as lbfgsb
+    import sksoftmax._solver as solver
+
+    if route == "per-row" and not lbfgsb.rows_supported():
+        pytest.skip("per-row runs need the direct L-BFGS-B loop")
+    monkeypatch.setattr(solver, "PER_ROW_MIN_COST", 0 if route == "per-row" else np.inf)
+
+
+@pytest.fixture(params=["joint", "per-row"])
+def lbfgs_route(request, monkeypatch):
+    """Each L-BFGS route over a separable objective's outputs, in turn."""
+    _set_lbfgs_route(monkeypatch, request.param)
+    return request.param
+
+
+@pytest.fixture
+def per_row_runs(monkeypatch):
+    """One L-BFGS-B run per output, in lockstep, whatever the size."""
+    _set_lbfgs_route(monkeypatch, "per-row")
+
+
+@pytest.fixture
+def joint_runs(monkeypatch):
+    """One L-BFGS-B run for all outputs, whatever the size."""
+    _set_lbfgs_route(monkeypatch, "joint")

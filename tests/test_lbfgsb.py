@@ -8,7 +8,7 @@ import scipy
 from scipy.optimize import Bounds
 from sklearn.datasets import load_digits
 
-from sksoftmax import OneVsRestLogistic, SoftmaxRegression, _lbfgsb, _solver
+from sksoftmax import OneVsRestLogistic, SoftmaxRegression, _lbfgsb
 
 direct_only = pytest.mark.skipif(
     _lbfgsb._SETULB is None,
@@ -108,12 +108,12 @@ def test_direct_loop_statuses():
 
 @direct_only
 @pytest.mark.parametrize("Estimator", [SoftmaxRegression, OneVsRestLogistic])
+@pytest.mark.usefixtures("joint_runs")
 def test_fits_are_identical_on_both_routes(Estimator, monkeypatch):
     """A whole fit (preconditioner rebuilds, Newton refinement) gives the
     same coefficients and iteration counts whichever route runs L-BFGS-B
     (one-vs-rest with its joint run: the per-row runs need the direct
     route)."""
-    monkeypatch.setattr(_solver, "PER_ROW_MIN_COST", np.inf)
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     if Estimator is OneVsRestLogistic:
@@ -194,12 +194,12 @@ def test_rows_in_lockstep_are_independent_runs(max_iter, halt_at):
 
 
 @direct_only
-def test_per_row_runs_fit_each_label_as_alone(monkeypatch):
+@pytest.mark.usefixtures("per_row_runs")
+def test_per_row_runs_fit_each_label_as_alone():
     """One-vs-rest with per-row runs (forced on this small set, see
     ``PER_ROW_MIN_COST``): each label's coefficients and iteration count are
     those of that label fitted alone (up to the rounding of the shared
     products)."""
-    monkeypatch.setattr(_solver, "PER_ROW_MIN_COST", 0)
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     Y = np.column_stack([y % 2, y < 5, y == 0])

@@ -18,20 +18,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import StandardScaler
 
-from sksoftmax import OneVsRestLogistic, _lbfgsb, _solver
+from sksoftmax import OneVsRestLogistic
 from sksoftmax._loss import binary_objective
-
-
-@pytest.fixture(params=["joint", "per-label"])
-def lbfgs_route(request, monkeypatch):
-    """Both ways the solver runs L-BFGS over the labels, whatever the data
-    size (``PER_ROW_MIN_COST`` decides otherwise): one run for all labels,
-    or one run per label in lockstep (where the direct L-BFGS-B loop runs)."""
-    if request.param == "per-label" and not _lbfgsb.rows_supported():
-        pytest.skip("per-label runs need the direct L-BFGS-B loop")
-    cost = 0 if request.param == "per-label" else np.inf
-    monkeypatch.setattr(_solver, "PER_ROW_MIN_COST", cost)
-    return request.param
 
 
 def multilabel_data(random_state=0, n_samples=300):

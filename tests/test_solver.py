@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from sksoftmax import OneVsRestLogistic, SoftmaxRegression, _lbfgsb, _solver
+from sksoftmax import OneVsRestLogistic, SoftmaxRegression, _solver
 from sksoftmax._loss import multinomial_objective
 from sksoftmax._penalty import SolverScale
 
@@ -173,15 +173,6 @@ def test_uncoupled_iteration_counts_can_differ():
     assert mres.n_iter.min() == mres.n_iter.max() > 0
 
 
-@pytest.fixture
-def per_row_runs(monkeypatch):
-    """One L-BFGS-B run per output whatever the size (``PER_ROW_MIN_COST``);
-    skipped where scipy's L-BFGS-B cannot be driven directly."""
-    if not _lbfgsb.rows_supported():
-        pytest.skip("per-row runs need the direct L-BFGS-B loop")
-    monkeypatch.setattr(_solver, "PER_ROW_MIN_COST", 0)
-
-
 def test_per_row_runs_stop_each_row_at_its_own_convergence(per_row_runs):
     """Each output runs as if alone: the easy row converges in its own
     number of iterations, the same as when it is minimised alone, and stops
@@ -201,7 +192,7 @@ def test_per_row_runs_stop_each_row_at_its_own_convergence(per_row_runs):
     assert result.n_iter[0] < result.n_iter[1]
 
 
-def test_per_row_runs_leave_stalled_rows_alone(per_row_runs):
+def test_per_row_runs_leave_stalled_rows_alone(per_row_runs, monkeypatch):
     """An unreachable tol: every row stalls at rounding level in its own run
     and is not restarted after a rebuild, so the fit stops, reporting the
     stall, long before ``max_iter``, with as few evaluations as one run over
@@ -213,7 +204,7 @@ def test_per_row_runs_leave_stalled_rows_alone(per_row_runs):
     assert result.stalled and not result.converged.any()
     assert "FACTR" in result.message
     assert result.n_iter.max() < 1000
-    _solver.PER_ROW_MIN_COST = np.inf
+    monkeypatch.setattr(_solver, "PER_ROW_MIN_COST", np.inf)
     joint = bound.minimize(loss, np.zeros(loss.coef_shape), **options)
     assert joint.stalled
     assert result.n_evaluations <= joint.n_evaluations
