@@ -343,15 +343,31 @@ def _sampled_gram(X, w, fit_intercept, start, plan):
         sample = sample.astype(np.float64)
         weighted = sample.multiply(row_weight[:, None]).tocsr()
         xx = (sample.T @ weighted).toarray()
+        column = np.asarray(weighted.sum(axis=0)).ravel()
     else:
         sample = np.asarray(sample, dtype=np.float64)
-        weighted = sample * row_weight[:, None]
-        xx = sample.T @ weighted
-    column = None
-    if fit_intercept:
-        column = np.asarray(weighted.sum(axis=0)).ravel()
+        xx, column = _dense_gram(sample, row_weight)
     # The sample's own total keeps the bordered estimate positive definite.
-    return _bordered(xx, column, float(row_weight.sum()))
+    return _bordered(xx, column if fit_intercept else None, float(row_weight.sum()))
+
+
+def _dense_gram(block, w, nonnegative=True):
+    """``block^T diag(w) block`` and ``block^T w`` (float64) for a dense block.
+
+    Non-negative weights (a preconditioner's) give ``S^T S`` with
+    ``S = diag(sqrt(w)) block``, which numpy hands to BLAS as a symmetric
+    rank-k update (syrk): half the multiply-adds of the general product.
+    Gram and column together, one thread, 2,048-6,400 rows of 16-100
+    features: 1.13-1.58x faster.
+    """
+    if nonnegative:
+        root = np.sqrt(w)
+        scaled = block * root[:, None]
+        column = root @ scaled
+        return scaled.T @ scaled, column.astype(np.float64, copy=False)
+    weighted = block * w[:, None]
+    column = weighted.sum(axis=0)
+    return block.T @ weighted, column.astype(np.float64, copy=False)
 
 
 def weighted_gram(X, w, fit_intercept, exact=False, dtype=None, plan=None, start=0):
@@ -377,18 +393,21 @@ def weighted_gram(X, w, fit_intercept, exact=False, dtype=None, plan=None, start
     w = w.astype(X.dtype, copy=False) if low_precision else w
     cutoff = 0.0 if exact else plan.cutoff
     for rows, block in blocks:
-        w_block = w[rows, None]
-        keep = w_block[:, 0] > cutoff
+        w_block = w[rows]
+        keep = w_block > cutoff
         if not exact and not keep.all():
             block, w_block = block[keep], w_block[keep]
         if sp.issparse(block):
-            weighted = block.multiply(w_block).tocsr()
+            weighted = block.multiply(w_block[:, None]).tocsr()
             xx += (block.T @ weighted).toarray()
+            block_column = np.asarray(weighted.sum(axis=0), dtype=np.float64).ravel()
         else:
-            weighted = block * w_block
-            xx += block.T @ weighted
+            # Exact systems may have negative weights; a preconditioner's
+            # are kept above the cutoff, which is at least 0.
+            block_xx, block_column = _dense_gram(block, w_block, nonnegative=not exact)
+            xx += block_xx
         if fit_intercept:
-            column += np.asarray(weighted.sum(axis=0), dtype=np.float64).ravel()
+            column += block_column
     return _bordered(xx, column, float(np.sum(w, dtype=np.float64)))
 
 
@@ -405,17 +424,49 @@ def augmented_columns(X, columns):
     return out
 
 
+# Rows that _proportional_columns tests first: weights that are not
+# proportional (every point but coef = 0) almost always differ there already,
+# so the test over every row runs about once per fit.
+PROPORTIONAL_PRECHECK_ROWS = 64
+# Then it tests slices of rows with temporaries of at most this many entries
+# (256 KiB), which stay in cache: with the whole of a 20,000 x 26 array at
+# once the test was 3x slower than on 10,000 rows at once.
+PROPORTIONAL_CHUNK_ENTRIES = 1 << 15
+# Relative tolerance of "proportional": rounding level of the weights.
+PROPORTIONAL_RTOL = 1e-12
+
+
 def _proportional_columns(weights):
     """If every column of ``weights`` is a multiple of the first, return
-    those multiples (the case at ``coef = 0``); otherwise None."""
+    those multiples (the case at ``coef = 0``); otherwise None.
+
+    The test is ``allclose(weights[:, k], factor_k * weights[:, 0],
+    rtol=PROPORTIONAL_RTOL, atol=0)`` for every ``k``, made on a few rows
+    first and then slice by slice, in a few passes per slice instead of one
+    ``allclose`` per column: at every refresh of a Cholesky preconditioner
+    after the first the weights differ, and the column-by-column test cost 6%
+    of a 50-label fit on 20,000 x 100 (23 ms of 370) and 5% of a 26-class
+    one (7 ms of 133).
+    """
     base = weights[:, 0]
     norm = base @ base
     if norm == 0:
         return None
     factors = (base @ weights) / norm
-    for k, factor in enumerate(factors):
-        # Column by column: no (n_samples, n_outputs) temporary.
-        if not np.allclose(weights[:, k], factor * base, rtol=1e-12, atol=0):
+    # Column-major, as the curvature weights are laid out (a transposed view
+    # of one row per output): passes in the other order were 3x slower.
+    by_column = weights.T
+    n_samples = weights.shape[0]
+    step = max(1, PROPORTIONAL_CHUNK_ENTRIES // max(weights.shape[1], 1))
+    slices = [slice(PROPORTIONAL_PRECHECK_ROWS)]
+    slices += [slice(start, start + step) for start in range(0, n_samples, step)]
+    for rows in slices:
+        expected = np.multiply.outer(factors, base[rows])
+        deviation = np.subtract(by_column[:, rows], expected)
+        np.abs(deviation, out=deviation)
+        np.abs(expected, out=expected)
+        expected *= PROPORTIONAL_RTOL
+        if not np.all(deviation <= expected):
             return None
     return factors
 

@@ -166,3 +166,62 @@ def test_transposed_scores_by_chunks_are_the_scores(monkeypatch, dtype, n_sample
     _products._transposed_scores(X, W, out)
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out, W.astype(np.float64) @ X.T, rtol=rtol, atol=rtol)
+
+
+def _allclose_columns(weights):
+    """The reference test: every column within rounding of a multiple of
+    the first, column by column."""
+    base = weights[:, 0]
+    factors = (base @ weights) / (base @ base)
+    ok = all(
+        np.allclose(weights[:, k], f * base, rtol=_products.PROPORTIONAL_RTOL, atol=0)
+        for k, f in enumerate(factors)
+    )
+    return factors if ok else None
+
+
+@pytest.mark.parametrize("n_samples", [5, 64, 3_000])
+@pytest.mark.parametrize("n_outputs", [1, 4, 40])
+@pytest.mark.parametrize(
+    "change", ["none", "rounding", "first-row", "last-row", "middle-row"]
+)
+def test_proportional_columns_is_the_columnwise_allclose(n_samples, n_outputs, change):
+    # Laid out as the curvature weights are: a transposed (K, n) array.
+    rng = np.random.default_rng(n_samples + n_outputs)
+    base = rng.random(n_samples) + 0.1
+    weights = np.multiply.outer(rng.random(n_outputs) + 0.5, base).T
+    if change != "none":
+        row = {"first-row": 0, "last-row": -1, "middle-row": n_samples // 2}.get(
+            change, -1
+        )
+        # A change above the tolerance, or well inside it.
+        size = 1e-14 if change == "rounding" else 1e-9
+        weights[row, -1] *= 1 + size
+    expected = _allclose_columns(weights)
+    got = _products._proportional_columns(weights)
+    if expected is None:
+        assert got is None
+    else:
+        np.testing.assert_array_equal(got, expected)
+    # Proportional whenever only one column exists or nothing changed
+    # beyond rounding (every column but the first can differ otherwise).
+    assert (got is not None) == (n_outputs == 1 or change in ("none", "rounding"))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("nonnegative", [True, False])
+def test_dense_gram_is_the_weighted_gram_and_column(dtype, nonnegative):
+    rng = np.random.default_rng(3)
+    block = rng.normal(size=(50, 7)).astype(dtype)
+    w = rng.random(50).astype(dtype)
+    if not nonnegative:
+        w -= 0.5
+    gram, column = _products._dense_gram(block, w, nonnegative=nonnegative)
+    X, w64 = block.astype(np.float64), w.astype(np.float64)
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(gram, X.T @ (w64[:, None] * X), rtol=rtol, atol=rtol)
+    np.testing.assert_allclose(column, X.T @ w64, rtol=rtol, atol=rtol)
+    assert column.dtype == np.float64
+    if nonnegative:
+        # The symmetric product (syrk) gives an exactly symmetric Gram.
+        np.testing.assert_array_equal(gram, gram.T)
