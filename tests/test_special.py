@@ -467,6 +467,15 @@ def test_training_kernels_keep_probabilities_out_of_the_subnormal_range(dtype, f
     )
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_kernel_on_no_samples(dtype):
+    """An empty block (no columns) has no minimum to test against the floor."""
+    from sksoftmax.special import _softmax_columns_inplace
+
+    lse = _softmax_columns_inplace(np.empty((3, 0), dtype))
+    assert lse.shape == (0,)
+
+
 @pytest.mark.parametrize("dtype, top", [(np.float64, 1e20), (np.float32, 3e9)])
 def test_softmax_kernel_keeps_its_floor_relative_to_huge_scores(dtype, top):
     """Scores so large that ``top + floor`` rounds to ``top``: the floor must
