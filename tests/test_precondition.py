@@ -98,15 +98,34 @@ def test_binary_loss_rows_with_different_penalties():
         np.testing.assert_allclose(L @ L.T, H[k], rtol=1e-6, atol=1e-9)
 
 
+def _objective_of(model, X, y, C):
+    """The fitted model's objective at scikit-learn's scale."""
+    from sksoftmax._loss import binary_objective, multinomial_objective
+
+    if isinstance(model, SoftmaxRegression):
+        return multinomial_objective(model.coef_, model.intercept_, X, y, C=C)[0]
+    Y = (y[:, None] == model.classes_[None, :]).astype(float)
+    return binary_objective(model.coef_, model.intercept_, X, Y, C=C)[0]
+
+
 @pytest.mark.parametrize("Estimator", [SoftmaxRegression, OneVsRestLogistic])
 def test_preconditioning_changes_iterations_not_the_model(Estimator):
     X, y = load_digits(return_X_y=True)  # raw, badly scaled features
     X, y = X[:600], y[:600]
-    # C=0.3: at C=1 plain L-BFGS itself stalls (scipy's ftol) 1.2e-5 away
-    # from the model with scipy 1.10, the oldest supported.
-    plain = Estimator(C=0.3, tol=1e-8, precondition=False, max_iter=20_000).fit(X, y)
-    fast = Estimator(C=0.3, tol=1e-8).fit(X, y)
-    np.testing.assert_allclose(fast.predict_proba(X), plain.predict_proba(X), atol=1e-5)
+    C = 0.3
+    plain = Estimator(C=C, tol=1e-8, precondition=False, max_iter=20_000).fit(X, y)
+    fast = Estimator(C=C, tol=1e-8).fit(X, y)
+    # Plain L-BFGS on these badly scaled features can stop short (scipy's
+    # ftol): with scipy 1.10, the oldest supported, 1.4e-5 away in the
+    # probabilities on one machine, 1e-7 on another. So the preconditioned
+    # model must be at least as good by the objective, and the same within
+    # that stop's reach.
+    fast_value, plain_value = (
+        _objective_of(fast, X, y, C),
+        _objective_of(plain, X, y, C),
+    )
+    assert fast_value <= plain_value * (1 + 1e-12)
+    np.testing.assert_allclose(fast.predict_proba(X), plain.predict_proba(X), atol=1e-4)
     assert fast.n_iter_.max() < plain.n_iter_.max()
 
 
