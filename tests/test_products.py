@@ -210,9 +210,10 @@ def test_proportional_columns_is_the_columnwise_allclose(n_samples, n_outputs, c
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("nonnegative", [True, False])
-def test_dense_gram_is_the_weighted_gram_and_column(dtype, nonnegative):
+@pytest.mark.parametrize("n_features", [3, 20])
+def test_dense_gram_is_the_weighted_gram_and_column(dtype, nonnegative, n_features):
     rng = np.random.default_rng(3)
-    block = rng.normal(size=(50, 7)).astype(dtype)
+    block = rng.normal(size=(50, n_features)).astype(dtype)
     w = rng.random(50).astype(dtype)
     if not nonnegative:
         w -= 0.5
@@ -222,6 +223,6 @@ def test_dense_gram_is_the_weighted_gram_and_column(dtype, nonnegative):
     np.testing.assert_allclose(gram, X.T @ (w64[:, None] * X), rtol=rtol, atol=rtol)
     np.testing.assert_allclose(column, X.T @ w64, rtol=rtol, atol=rtol)
     assert column.dtype == np.float64
-    if nonnegative:
+    if nonnegative and n_features >= _products.SYMMETRIC_GRAM_MIN_FEATURES:
         # The symmetric product (syrk) gives an exactly symmetric Gram.
         np.testing.assert_array_equal(gram, gram.T)
