@@ -360,11 +360,12 @@ SYMMETRIC_GRAM_MIN_FEATURES = 16
 def _dense_gram(block, w, nonnegative=True):
     """``block^T diag(w) block`` and ``block^T w`` (float64) for a dense block.
 
-    Non-negative weights (a preconditioner's) give ``S^T S`` with
-    ``S = diag(sqrt(w)) block``, which numpy hands to BLAS as a symmetric
-    rank-k update (syrk): half the multiply-adds of the general product.
-    Gram and column together, one thread, 2,048-6,400 rows of 16-100
-    features: 1.13-1.58x faster.
+    With ``nonnegative`` weights (a preconditioner's, or a one-vs-rest
+    Hessian's) and at least ``SYMMETRIC_GRAM_MIN_FEATURES`` features, the
+    Gram is ``S^T S`` with ``S = diag(sqrt(w)) block``, which numpy hands to
+    BLAS as a symmetric rank-k update (syrk): half the multiply-adds of the
+    general product. Gram and column together, one thread, 2,048-6,400 rows
+    of 16-100 features: 1.13-1.58x faster.
     """
     if nonnegative and block.shape[1] >= SYMMETRIC_GRAM_MIN_FEATURES:
         root = np.sqrt(w)
@@ -453,7 +454,7 @@ def _proportional_columns(weights):
     first and then slice by slice, in a few passes per slice instead of one
     ``allclose`` per column: at every refresh of a Cholesky preconditioner
     after the first the weights differ, and the column-by-column test cost 6%
-    of a 50-label fit on 20,000 x 100 (23 ms of 370) and 5% of a 26-class
+    of a 50-label fit on 10,000 x 100 (23 ms of 370) and 5% of a 26-class
     one (7 ms of 133).
     """
     base = weights[:, 0]

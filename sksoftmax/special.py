@@ -252,7 +252,7 @@ def _softmax_columns_inplace(Z):
     # (Flooring before the shift, against zmax + floor, would need no row,
     # but for |zmax| above floor / eps that sum rounds to zmax itself and
     # every class would get the top probability.)
-    # The floor is applied only where some score is below it: the test (a
+    # The floor is applied only when some score is below it: the test (a
     # read-only minimum) costs a fifth of the flooring pass, which was 7-9%
     # of an evaluation on 20,000 x 16 with 26 classes and 11,000 x 16 with
     # 10, and scores that far apart are rare.
