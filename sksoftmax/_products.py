@@ -343,12 +343,13 @@ def _sampled_gram(X, w, fit_intercept, start, plan):
         sample = sample.astype(np.float64)
         weighted = sample.multiply(row_weight[:, None]).tocsr()
         xx = (sample.T @ weighted).toarray()
-        column = np.asarray(weighted.sum(axis=0)).ravel()
+        column = np.asarray(weighted.sum(axis=0)).ravel() if fit_intercept else None
     else:
         sample = np.asarray(sample, dtype=np.float64)
         xx, column = _dense_gram(sample, row_weight)
+        column = column if fit_intercept else None
     # The sample's own total keeps the bordered estimate positive definite.
-    return _bordered(xx, column if fit_intercept else None, float(row_weight.sum()))
+    return _bordered(xx, column, float(row_weight.sum()))
 
 
 # Fewest features for which _dense_gram takes the symmetric product: from 16
@@ -411,12 +412,13 @@ def weighted_gram(X, w, fit_intercept, exact=False, dtype=None, plan=None, start
         if sp.issparse(block):
             weighted = block.multiply(w_block[:, None]).tocsr()
             xx += (block.T @ weighted).toarray()
-            block_column = np.asarray(weighted.sum(axis=0), dtype=np.float64).ravel()
+            if fit_intercept:
+                column += np.asarray(weighted.sum(axis=0), dtype=np.float64).ravel()
         else:
             block_xx, block_column = _dense_gram(block, w_block, nonnegative)
             xx += block_xx
-        if fit_intercept:
-            column += block_column
+            if fit_intercept:
+                column += block_column
     return _bordered(xx, column, float(np.sum(w, dtype=np.float64)))
 
 
@@ -496,7 +498,7 @@ def gram_blocks(X, weights, fit_intercept, dtype=None, plans=None, start=0):
     multiples = _proportional_columns(weights)
     totals = np.array([plan.total for plan in plans])
     if multiples is not None and np.allclose(
-        totals, totals[0] * multiples, rtol=1e-12, atol=0
+        totals, totals[0] * multiples, rtol=PROPORTIONAL_RTOL, atol=0
     ):
         gram = weighted_gram(
             X, weights[:, 0], fit_intercept, dtype=dtype, plan=plans[0], start=start
