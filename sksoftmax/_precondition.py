@@ -149,6 +149,24 @@ class DiagonalPreconditioner:
         # these run once or twice per evaluation.
         self._inverse_scale = 1.0 / self.scale
 
+    def is_uniform(self, spread, centring):
+        """Whether, in every row, the change of variables is a multiple of
+        the identity to within ``spread`` (the ratio of its largest scale to
+        its smallest, the intercept's included) and the centring moves no
+        feature by more than ``centring`` of its standard deviation: the
+        case of standardised data at ``coef = 0``."""
+        scales = self.scale
+        if self.intercept_scale is not None:
+            scales = np.column_stack([scales, self.intercept_scale])
+        if np.any(scales.max(axis=1) > spread * scales.min(axis=1)):
+            return False
+        if self.mean is None:
+            return True
+        # A feature's weighted standard deviation is about scale / e (its
+        # variance is multiplied by the total weight e**2 in scale**2).
+        shift = np.abs(self.mean) * self.intercept_scale[:, None]
+        return bool(np.all(shift <= centring * self.scale))
+
     def to_coef(self, V):
         n_features = self.scale.shape[1]
         coef = np.empty_like(V)

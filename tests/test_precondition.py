@@ -290,3 +290,84 @@ def test_blocks_identical_only_when_every_entry_is(where):
     elif where == "off-diagonal":
         blocks[2, 1, 3] *= 1 + 1e-9
     assert _identical(blocks) == (where == "none")
+
+
+def _diagonal(scale, mean=None, intercept_scale=None):
+    from sksoftmax._precondition import DiagonalPreconditioner
+
+    return DiagonalPreconditioner(np.asarray(scale, dtype=float), mean, intercept_scale)
+
+
+@pytest.mark.parametrize(
+    ("scale", "mean", "intercept_scale", "uniform"),
+    [
+        # A multiple of the identity in each row, each row its own multiple.
+        ([[2.0, 2.0, 2.0], [5.0, 5.0, 5.0]], None, None, True),
+        ([[2.0, 2.9, 2.0], [5.0, 5.0, 5.0]], None, None, True),
+        # One row's scales 1.6x apart.
+        ([[2.0, 3.2, 2.0], [5.0, 5.0, 5.0]], None, None, False),
+        # The intercept's scale counts too.
+        ([[2.0, 2.0, 2.0]], [[0.0, 0.0, 0.0]], np.array([2.0]), True),
+        ([[2.0, 2.0, 2.0]], [[0.0, 0.0, 0.0]], np.array([3.2]), False),
+        # Centring by a twentieth of a standard deviation (scale / e = 1)...
+        ([[2.0, 2.0, 2.0]], [[0.05, -0.05, 0.0]], np.array([2.0]), True),
+        # ... and by a fifth.
+        ([[2.0, 2.0, 2.0]], [[0.0, -0.2, 0.0]], np.array([2.0]), False),
+    ],
+)
+def test_diagonal_preconditioner_knows_when_it_is_uniform(
+    scale, mean, intercept_scale, uniform
+):
+    pre = _diagonal(scale, None if mean is None else np.asarray(mean), intercept_scale)
+    assert pre.is_uniform(1.5, 0.1) is uniform
+
+
+def _standardised_or_scaled_labels(standardised):
+    rng = np.random.default_rng(7)
+    n = 400
+    X = rng.normal(size=(n, 12)) @ rng.normal(size=(12, 12))
+    Y = np.column_stack(
+        [X @ rng.normal(size=12) + rng.normal(size=n) > c for c in (0.0, 1.0, -2.0)]
+    ).astype(float)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    if not standardised:
+        X = X * np.exp(rng.uniform(-2.0, 2.0, size=12)) + rng.uniform(-3, 3, size=12)
+    return X, Y
+
+
+@pytest.mark.parametrize("standardised", [True, False])
+@pytest.mark.parametrize("route", ["per_row_runs", "joint_runs"])
+def test_outputs_run_alone_drop_a_uniform_diagonal_preconditioner(
+    standardised, route, request
+):
+    """Standardised data make the first diagonal preconditioner a multiple
+    of the identity in each row, which a row's own L-BFGS-B run ignores:
+    rows that run alone then keep no preconditioner (and no rebuilds). A
+    joint run, or unstandardised data, keeps it. The minimiser is the same."""
+    from sksoftmax import _solver
+    from sksoftmax._precondition import DiagonalPreconditioner, IdentityPreconditioner
+
+    request.getfixturevalue(route)
+    X, Y = _standardised_or_scaled_labels(standardised)
+    loss = bound.binary(X, Y, np.full(len(X), 1.0 / len(X)), np.full(3, 1e-3), True)
+    solver = _solver.LBFGSSolver(
+        loss.objective, tol=1e-7, max_iter=5000, precondition="diagonal", refine=False
+    )
+    result = solver.solve(np.zeros(loss.coef_shape))
+    dropped = standardised and route == "per_row_runs"
+    expected = IdentityPreconditioner if dropped else DiagonalPreconditioner
+    assert type(solver.preconditioner) is expected
+    assert result.converged.all()
+    plain = bound.minimize(
+        loss,
+        np.zeros(loss.coef_shape),
+        tol=1e-7,
+        max_iter=5000,
+        precondition=False,
+        refine=False,
+    )
+    if dropped:
+        # Exactly the fit without a preconditioner.
+        np.testing.assert_array_equal(result.coef, plain.coef)
+    else:
+        np.testing.assert_allclose(result.value, plain.value, rtol=1e-9)
