@@ -226,3 +226,73 @@ def test_dense_gram_is_the_weighted_gram_and_column(dtype, nonnegative, n_featur
     if nonnegative and n_features >= _products.SYMMETRIC_GRAM_MIN_FEATURES:
         # The symmetric product (syrk) gives an exactly symmetric Gram.
         np.testing.assert_array_equal(gram, gram.T)
+
+
+@pytest.mark.parametrize(
+    "n_samples, n_features, n_outputs, as_scores, expected",
+    [
+        # Scores: at most 1,200 entries and 1e6 multiply-adds per call.
+        (1_200, 294, 6, True, 200),
+        (1_200, 294, 6, False, 566),
+        (500, 784, 10, True, 120),
+        (500, 784, 10, False, 127),
+        # Scores of fewer than 32 features never take the small path.
+        (8_000, 16, 26, True, None),
+        (8_000, 16, 26, False, 2_403),
+        # A block within the limits stays one product.
+        (500, 294, 6, False, None),
+        # Chunks of fewer than 100 rows: one product.
+        (150, 5_000, 5, True, None),
+        (800, 100, 50, True, None),
+        (800, 100, 50, False, 200),
+        # Blocks of more than 4e6 multiply-adds: one product, which OpenBLAS
+        # can split over its threads.
+        (10_000, 784, 10, True, None),
+        (10_000, 784, 10, False, None),
+    ],
+)
+def test_small_dgemm_chunks_follow_openblas_limits(
+    monkeypatch, n_samples, n_features, n_outputs, as_scores, expected
+):
+    monkeypatch.setattr(_products, "_avx512_kernels", lambda: True)
+    rows = _products._small_dgemm_rows(n_samples, n_features, n_outputs, as_scores)
+    assert rows == expected
+    if rows is not None:
+        assert rows * n_features * n_outputs <= _products.SMALL_DGEMM_MAX_MULTIPLY_ADDS
+        if as_scores:
+            assert rows * n_outputs <= _products.SMALL_DGEMM_MAX_SCORES_ENTRIES
+    # Other kernels have no such path: one product.
+    monkeypatch.setattr(_products, "_avx512_kernels", lambda: False)
+    assert (
+        _products._small_dgemm_rows(n_samples, n_features, n_outputs, as_scores) is None
+    )
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("n_samples", [401, 1_000])
+def test_products_in_small_dgemm_chunks_are_the_products(
+    monkeypatch, fit_intercept, n_samples
+):
+    """Row chunks (the last one shorter) give the products of the whole
+    block to rounding, in both orientations."""
+    monkeypatch.setattr(_products, "_avx512_kernels", lambda: True)
+    n_features, n_outputs = 300, 6
+    assert _products._small_dgemm_rows(n_samples, n_features, n_outputs, True) == 200
+    assert _products._small_dgemm_rows(n_samples, n_features, n_outputs, False) in (
+        None if n_samples <= 555 else 555,
+    )
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(n_samples, n_features))
+    coef = rng.normal(size=(n_outputs, n_features + fit_intercept))
+    out = np.full((n_outputs, n_samples), np.nan)
+    scores(X, coef, fit_intercept, np.float64, out=out)
+    expected = coef[:, :n_features] @ X.T
+    if fit_intercept:
+        expected += coef[:, -1:]
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    R = rng.normal(size=(n_outputs, n_samples))
+    product = transposed_product(R, X, fit_intercept)
+    expected = R @ X
+    if fit_intercept:
+        expected = np.hstack([expected, R.sum(axis=1, keepdims=True)])
+    np.testing.assert_allclose(product, expected, rtol=1e-12, atol=1e-11)
