@@ -43,18 +43,20 @@ __all__ = [
 CHUNK_ENTRIES = 1 << 18
 
 
-def row_blocks(X, dtype=np.float64):
+def row_blocks(X, dtype=np.float64, rows_per_block=None):
     """Yield ``(rows, block)``: a slice and that slice of X as ``dtype``.
 
     ``dtype=None`` keeps X's own dtype. Blocks are views when no conversion
     is needed (callers must not write to them) and small temporary copies
-    otherwise.
+    otherwise. They hold ``rows_per_block`` rows, by default as many as keep
+    a block within ``CHUNK_ENTRIES`` values.
     """
-    # Values per row: the average number of non-zeros for sparse X.
-    per_row = X.nnz / max(X.shape[0], 1) if sp.issparse(X) else X.shape[1]
-    chunk = max(1, int(CHUNK_ENTRIES // max(per_row, 1)))
-    for start in range(0, X.shape[0], chunk):
-        rows = slice(start, min(start + chunk, X.shape[0]))
+    if rows_per_block is None:
+        # Values per row: the average number of non-zeros for sparse X.
+        per_row = X.nnz / max(X.shape[0], 1) if sp.issparse(X) else X.shape[1]
+        rows_per_block = max(1, int(CHUNK_ENTRIES // max(per_row, 1)))
+    for start in range(0, X.shape[0], rows_per_block):
+        rows = slice(start, min(start + rows_per_block, X.shape[0]))
         block = X[rows]
         if dtype is None:
             yield rows, block
@@ -226,11 +228,7 @@ def scores(X, coef, fit_intercept, dtype, out=None):
         out[...] = 0
     elif X.dtype != out.dtype:
         # float32 X, float64 arithmetic: convert by blocks, never all of X.
-        for rows, block in row_blocks(X):
-            if sp.issparse(block):
-                out[:, rows] = (block @ W.T).T
-            else:
-                np.matmul(W, block.T, out=out[:, rows])
+        _blockwise_scores(W, row_blocks(X), out)
     elif sp.issparse(X):
         out[...] = (X @ W.astype(out.dtype, copy=False).T).T
     elif _scores_transposed(out.dtype, X.shape[1], coef.shape[0]):
@@ -243,12 +241,32 @@ def scores(X, coef, fit_intercept, dtype, out=None):
         if chunk is None:
             np.matmul(W, X.T, out=out)
         else:
-            for start in range(0, X.shape[0], chunk):
-                rows = slice(start, start + chunk)
-                np.matmul(W, X[rows].T, out=out[:, rows])
+            _blockwise_scores(W, row_blocks(X, None, chunk), out)
     if fit_intercept:
         out += coef[:, n_features, None].astype(out.dtype, copy=False)
     return out
+
+
+def _blockwise_scores(W, blocks, out):
+    """``out = W X^T`` block by block of rows (``blocks`` from
+    :func:`row_blocks`)."""
+    for rows, block in blocks:
+        if sp.issparse(block):
+            out[:, rows] = (block @ W.T).T
+        else:
+            np.matmul(W, block.T, out=out[:, rows])
+
+
+def _summed_products(residual, blocks, n_features):
+    """``R X`` in float64, summed block by block of rows (``blocks`` from
+    :func:`row_blocks`)."""
+    total = np.zeros((residual.shape[0], n_features))
+    for rows, block in blocks:
+        if sp.issparse(block):
+            total += (block.T @ residual[:, rows].T).T
+        else:
+            total += residual[:, rows] @ block
+    return total
 
 
 def transposed_product(residual, X, fit_intercept):
@@ -260,13 +278,7 @@ def transposed_product(residual, X, fit_intercept):
     n_features = X.shape[1]
     out = np.empty((residual.shape[0], n_features + fit_intercept))
     if X.dtype != residual.dtype:
-        total = np.zeros((residual.shape[0], n_features))
-        for rows, block in row_blocks(X):
-            if sp.issparse(block):
-                total += (block.T @ residual[:, rows].T).T
-            else:
-                total += residual[:, rows] @ block
-        out[:, :n_features] = total
+        out[:, :n_features] = _summed_products(residual, row_blocks(X), n_features)
     elif sp.issparse(X) or _gradient_transposed(X.shape[0], n_features):
         out[:, :n_features] = (X.T @ residual.T).T
     else:
@@ -276,11 +288,8 @@ def transposed_product(residual, X, fit_intercept):
         if chunk is None:
             out[:, :n_features] = residual @ X
         else:
-            total = residual[:, :chunk] @ X[:chunk]
-            for start in range(chunk, X.shape[0], chunk):
-                rows = slice(start, start + chunk)
-                total += residual[:, rows] @ X[rows]
-            out[:, :n_features] = total
+            blocks = row_blocks(X, None, chunk)
+            out[:, :n_features] = _summed_products(residual, blocks, n_features)
     if fit_intercept:
         out[:, n_features] = residual.sum(axis=1, dtype=np.float64)
     return out
