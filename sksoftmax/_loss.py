@@ -73,6 +73,13 @@ class RowBlock:
     def n_rows(self):
         return self.X.shape[0]
 
+    def outputs(self, rows):
+        """The block restricted to the outputs ``rows`` (an index array) of a
+        multi-output target matrix: the same ``X``, the targets' (and
+        per-output weights') columns ``rows``."""
+        weights = self.weights[:, rows] if self.weights.ndim == 2 else self.weights
+        return RowBlock(self.X, self.targets[:, rows], weights, self.start)
+
 
 @dataclass(frozen=True)
 class Curvature:

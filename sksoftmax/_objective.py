@@ -65,6 +65,11 @@ class Objective(Protocol):
     def values(self, coef):
         """Group values only."""
 
+    def output_value_gradient(self, coef_rows, rows):
+        """Separable objectives: the values and gradient of the outputs
+        ``rows`` (an index array) alone, at ``coef_rows`` (their rows of
+        ``coef``), in float64 products; the other outputs cost nothing."""
+
     def project(self, coef):
         """Remove directions along which the loss is invariant."""
 
@@ -228,6 +233,10 @@ class InMemoryRows:
 # the losses' methods (module-level, so they pickle for distributed sources).
 def _value_gradient(block, anchor, loss, coef, dtype):
     return loss.value_gradient(coef, block, dtype, anchor)
+
+
+def _output_value_gradient(block, _, loss, coef, dtype, outputs):
+    return loss.value_gradient(coef, block.outputs(outputs), dtype)
 
 
 def _value(block, anchor, loss, coef, dtype):
@@ -437,6 +446,18 @@ class PenalizedObjective:
             kept=self._anchors,
         )
         return self.with_penalty(coef, data, grad)
+
+    def output_value_gradient(self, coef_rows, rows):
+        if not self.separable:
+            raise ValueError("only a separable objective evaluates outputs apart")
+        if self._anchors is not None or self.precision.low_precision:
+            raise ValueError("outputs are evaluated apart in float64 products only")
+        data, grad = self.rows.map_sum(
+            _output_value_gradient, self.loss, coef_rows, self.precision.dtype, rows
+        )
+        penalty = self.penalty.outputs(rows)
+        penalty.add_gradient(coef_rows, grad)
+        return data + penalty.values(coef_rows), grad
 
     def values(self, coef):
         self.precision.before_evaluation(self, coef, self.n_features)

@@ -124,6 +124,10 @@ class L2Penalty:
         W = coef[:, : self.n_features]
         return 0.5 * self.l2 * np.einsum("ij,ij->i", W, W)
 
+    def outputs(self, rows):
+        """The penalty of the output rows ``rows`` (an index array) alone."""
+        return L2Penalty(self.l2[rows], self.n_features)
+
     def add_gradient(self, coef, grad):
         """Add the penalty's gradient to ``grad`` in place."""
         grad[:, : self.n_features] += self.l2[:, None] * coef[:, : self.n_features]

@@ -147,6 +147,15 @@ REFRESH_GROWTH = 2
 # PER_ROW_MIN_COST multiply-adds per output and evaluation (the 1,200 x 294
 # set: 705,600).
 PER_ROW_MIN_COST = 250_000
+# A round of per-row runs evaluates only the rows whose variables moved when
+# they are at most this fraction of all rows: the others (stopped, or waiting
+# while another row's line search needs a second point) keep their values.
+# Fewer outputs make smaller, less efficient products, so a saving of under
+# half an evaluation is not taken: on 10,000 x 100 with 50 labels, where a
+# third to two fifths of the rows stop early at C >= 1, fits were 1.13-1.25x
+# faster with this limit (1.03-1.33x with 0.8 or 1.0); on 1,200 x 294 with
+# 6 labels, 0.96-1.04x with it against 0.85-1.04x without.
+PARTIAL_EVALUATION_MAX_FRACTION = 0.5
 
 # Outputs that run alone keep no diagonal preconditioner when the first one
 # is uniform: in every row, scales within UNIFORM_SPREAD of each other and no
@@ -339,6 +348,27 @@ class LBFGSSolver:
         evaluated state, or the point of scipy's last call)."""
         evaluate_if_new(self._evaluate_v, v, self._v)
 
+    def _move_rows_to(self, V):
+        """:meth:`_move_to` for per-row runs: only the rows whose variables
+        moved are evaluated when they are few, the others keep their
+        evaluation (see ``PARTIAL_EVALUATION_MAX_FRACTION``)."""
+        if self._v is None:
+            return self._move_to(V.ravel())
+        moved = np.flatnonzero(np.any(V != self._v.reshape(V.shape), axis=1))
+        if moved.size > PARTIAL_EVALUATION_MAX_FRACTION * V.shape[0]:
+            return self._move_to(V.ravel())
+        if moved.size == 0:
+            return
+        coef = self.coef.copy()
+        coef[moved] = self.objective.project(self.preconditioner.to_coef(V))[moved]
+        values, grad = self.objective.output_value_gradient(coef[moved], moved)
+        self.n_evaluations += 1
+        self._kept_second_order = None
+        new_values, new_grad = self.values.copy(), self.grad.copy()
+        new_values[moved], new_grad[moved] = values, grad
+        self._set_state(coef, new_values, new_grad)
+        self._v = V.ravel().copy()
+
     def _function(self, v):
         """The objective in L-BFGS's variables ``v``."""
         self._move_to(v)
@@ -500,7 +530,7 @@ class LBFGSSolver:
 
         def function(V):
             nonlocal converged
-            self._move_to(V.ravel())
+            self._move_rows_to(V)
             converged = self._converged_rows()
             return self.values, self.grad_v
 

@@ -223,3 +223,49 @@ def test_projection_removes_only_the_invariant_direction():
     assert objective.values(projected)[0] <= objective.values(shifted)[0]
     binary, _ = _objective("binary")
     np.testing.assert_array_equal(binary.project(coef[:3]), coef[:3])
+
+
+@pytest.mark.parametrize("n_blocks", [1, "many"])
+@pytest.mark.parametrize("weights", ["per-sample", "per-output"])
+@pytest.mark.parametrize("sparse", [False, True])
+def test_outputs_evaluated_apart_are_rows_of_the_whole(
+    sparse, weights, n_blocks, monkeypatch
+):
+    """A separable objective evaluates some outputs alone: their values and
+    gradient rows are those of the whole evaluation, penalty included."""
+    if n_blocks == "many":
+        monkeypatch.setattr(objective_module, "BLOCK_ENTRIES", 64)
+        monkeypatch.setattr(objective_module, "SPARSE_BLOCK_VALUES_PER_FEATURE", 0)
+    rng = np.random.default_rng(3)
+    n, K = 200, 4
+    X = rng.normal(size=(n, 6))
+    if sparse:
+        X[rng.random(X.shape) < 0.5] = 0
+        X = sp.csr_matrix(X)
+    Y = rng.random((n, K)) < 0.3
+    s = rng.uniform(0.2, 2.0, size=(n,) if weights == "per-sample" else (n, K)) / n
+    objective = in_memory_objective(
+        BinaryLoss(K, True), X, Y, s, np.array([0.01, 0.1, 1.0, 3.0])
+    )
+    if n_blocks == "many":
+        assert objective.rows.n_blocks > 5
+    coef = rng.normal(size=objective.coef_shape)
+    values, grad = objective.value_gradient(coef)
+    for rows in ([2], [3, 0], [0, 1, 2, 3]):
+        rows = np.array(rows)
+        part_values, part_grad = objective.output_value_gradient(coef[rows], rows)
+        np.testing.assert_allclose(part_values, values[rows], rtol=1e-13)
+        np.testing.assert_allclose(part_grad, grad[rows], rtol=1e-12, atol=1e-15)
+
+
+def test_only_separable_float64_objectives_evaluate_outputs_apart():
+    multinomial, rng = _objective("multinomial")
+    rows = np.array([0])
+    coef = rng.normal(size=multinomial.coef_shape)
+    with pytest.raises(ValueError, match="separable"):
+        multinomial.output_value_gradient(coef[rows], rows)
+    binary, rng = _objective("binary", dtype=np.float32)
+    coef = rng.normal(size=binary.coef_shape)
+    binary.anchor_at(coef)
+    with pytest.raises(ValueError, match="float64"):
+        binary.output_value_gradient(coef[rows], rows)

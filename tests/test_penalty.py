@@ -66,6 +66,21 @@ def test_sklearn_objective_is_the_solver_objective_times_the_factor():
     )
 
 
+def test_penalty_of_some_outputs_is_their_rows_of_the_whole():
+    rng = np.random.default_rng(4)
+    coef = rng.normal(size=(3, 4))
+    penalty = L2Penalty(np.array([0.5, 2.0, 7.0]), n_features=3)
+    rows = np.array([2, 0])
+    part = penalty.outputs(rows)
+    np.testing.assert_array_equal(part.l2, [7.0, 0.5])
+    assert part.n_features == 3
+    np.testing.assert_allclose(part.values(coef[rows]), penalty.values(coef)[rows])
+    whole = penalty.add_gradient(coef, np.zeros_like(coef))
+    np.testing.assert_allclose(
+        part.add_gradient(coef[rows], np.zeros((2, 4))), whole[rows]
+    )
+
+
 def test_penalty_gradient_and_hessian_leave_the_intercept_alone():
     rng = np.random.default_rng(3)
     coef = rng.normal(size=(2, 4))

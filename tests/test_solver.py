@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from sksoftmax import OneVsRestLogistic, SoftmaxRegression, _solver
-from sksoftmax._loss import multinomial_objective
+from sksoftmax._loss import binary_objective, multinomial_objective
 from sksoftmax._penalty import SolverScale
 
 N_CLASSES = 3
@@ -835,3 +835,39 @@ def test_newton_cg_takes_over_once_lbfgs_slows_near_the_minimum(
     later = bound.minimize(loss, np.zeros(loss.coef_shape), tol=1e-9, max_iter=500)
     assert later.converged.all() and not handovers
     assert not newton_runs or newton_runs[0] > handed_over_at
+
+
+@pytest.mark.usefixtures("per_row_runs")
+def test_per_row_rounds_evaluate_only_the_rows_that_moved(monkeypatch):
+    """Once most labels' runs have stopped, a round evaluates only the rows
+    whose variables moved: the fit is the one that evaluates every row each
+    round, up to the rounding of the smaller products."""
+    if not _solver.rows_supported():
+        pytest.skip("per-row runs need the direct L-BFGS-B loop")
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    # Labels of very different difficulty stop at very different iterations.
+    Y = np.column_stack([y == 0, y == 1, y < 5, y % 2, y == 8, y > 6])
+    from sksoftmax._objective import PenalizedObjective
+
+    calls = []
+    original = PenalizedObjective.output_value_gradient
+
+    def spy(self, coef_rows, rows):
+        calls.append(len(rows))
+        return original(self, coef_rows, rows)
+
+    monkeypatch.setattr(PenalizedObjective, "output_value_gradient", spy)
+    partial = OneVsRestLogistic(C=100.0, tol=1e-8).fit(X, Y)
+    assert calls and max(calls) <= _solver.PARTIAL_EVALUATION_MAX_FRACTION * Y.shape[1]
+    calls.clear()
+    monkeypatch.setattr(_solver, "PARTIAL_EVALUATION_MAX_FRACTION", 0.0)
+    whole = OneVsRestLogistic(C=100.0, tol=1e-8).fit(X, Y)
+    assert not calls
+    for k in range(Y.shape[1]):
+        label = [
+            binary_objective(m.coef_[[k]], m.intercept_[[k]], X, Y[:, [k]], C=100.0)[0]
+            for m in (partial, whole)
+        ]
+        assert label[0] == pytest.approx(label[1], rel=1e-10)
+    np.testing.assert_array_equal(partial.n_iter_, whole.n_iter_)
