@@ -182,9 +182,11 @@ class MultinomialLoss(_RowLoss):
         y = np.asarray(block.targets, dtype=np.intp)
         return y * y.shape[0] + np.arange(y.shape[0])
 
-    def _probabilities(self, coef, block, dtype, anchor):
-        """Work array (K, n) of probabilities and the per-sample CE (float64)."""
-        positions = self._target_positions(block)
+    def _probabilities(self, coef, block, dtype, anchor, positions=None):
+        """Work array (K, n) of probabilities and the per-sample CE (float64);
+        ``positions`` are the block's :meth:`_target_positions`, if known."""
+        if positions is None:
+            positions = self._target_positions(block)
         dZ = _shift_from_anchor(coef, block, anchor, self.fit_intercept, dtype)
         if dZ is not None:
             return self._probabilities_from_anchor(dZ, anchor, positions)
@@ -214,18 +216,23 @@ class MultinomialLoss(_RowLoss):
         _, ce = self._probabilities(coef, block, dtype, anchor)
         return np.array([_weighted_sum(block.weights, ce)])
 
-    def _gradient_inplace(self, P, block):
+    def _gradient_inplace(self, P, block, positions=None):
         """The block's gradient from its probabilities ``P``, which become
         the weighted residuals ``s_i (p_i - t_i)``."""
-        P.reshape(-1)[self._target_positions(block)] -= 1.0
+        if positions is None:
+            positions = self._target_positions(block)
+        P.reshape(-1)[positions] -= 1.0
         P *= block.weights.astype(P.dtype, copy=False)
         return transposed_product(P, block.X, self.fit_intercept)
 
     def value_gradient(self, coef, block, dtype, anchor=None):
         """Weighted sum of cross-entropies (shape (1,)) and its gradient."""
-        P, ce = self._probabilities(coef, block, dtype, anchor)
+        # The targets' positions serve both halves (each pass over the
+        # targets cost 2-3% of an evaluation on 11,000 x 16 with 10 classes).
+        positions = self._target_positions(block)
+        P, ce = self._probabilities(coef, block, dtype, anchor, positions)
         value = np.array([_weighted_sum(block.weights, ce)])
-        return value, self._gradient_inplace(P, block)
+        return value, self._gradient_inplace(P, block, positions)
 
     def anchor(self, coef, block):
         """A float64 evaluation at ``coef`` to measure float32 changes from."""

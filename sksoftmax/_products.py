@@ -205,11 +205,10 @@ def _transposed_scores(X, W, out):
     n_samples, n_outputs = X.shape[0], W.shape[0]
     chunk = max(1, TRANSPOSE_CHUNK_ENTRIES // n_outputs)
     buffer = np.empty((min(chunk, n_samples), n_outputs), dtype=out.dtype)
-    for start in range(0, n_samples, chunk):
-        stop = min(start + chunk, n_samples)
-        part = buffer[: stop - start]
-        np.matmul(X[start:stop], W.T, out=part)
-        np.copyto(out[:, start:stop], part.T)
+    for rows, block in row_blocks(X, None, chunk):
+        part = buffer[: block.shape[0]]
+        np.matmul(block, W.T, out=part)
+        np.copyto(out[:, rows], part.T)
 
 
 def scores(X, coef, fit_intercept, dtype, out=None):
@@ -541,7 +540,10 @@ def _proportional_columns(weights):
     n_samples = weights.shape[0]
     step = max(1, PROPORTIONAL_CHUNK_ENTRIES // max(weights.shape[1], 1))
     slices = [slice(PROPORTIONAL_PRECHECK_ROWS)]
-    slices += [slice(start, start + step) for start in range(0, n_samples, step)]
+    slices += [
+        slice(start, start + step)
+        for start in range(PROPORTIONAL_PRECHECK_ROWS, n_samples, step)
+    ]
     for rows in slices:
         expected = np.multiply.outer(factors, base[rows])
         deviation = np.subtract(by_column[:, rows], expected)
