@@ -63,6 +63,14 @@ _LOSS_METHODS = (
 # machine multi-threaded BLAS can be ten times slower than one thread.
 SIBLING_FACTOR = 3.0
 SIBLING_FLOOR_S = 2.0
+# A cell whose first repeat (every variant once) takes under SHORT_CELL_S
+# seconds gets at least SHORT_CELL_REPEATS repeats: fits of 5-25 ms vary by
+# up to 1.4x from one repeat to the next on a shared 2-vCPU machine (the
+# same 10-iteration fit of the 600 x 72 set took 11.5 ms in one cell and
+# 7.8-8.2 ms in its neighbours), which three repeats do not average out,
+# and more repeats cost a few seconds there.
+SHORT_CELL_S = 1.0
+SHORT_CELL_REPEATS = 9
 
 
 class FitTimeout(Exception):
@@ -375,7 +383,8 @@ def run_cell(
     Each repeat fits every variant once, in turn (the first solver rotates
     from repeat to repeat; a solver's one-thread run precedes its default
     one). After the first repeat, a slow cell keeps only as many repeats as
-    fit in ``cell_budget`` seconds (at least one). A scikit-learn run is
+    fit in ``cell_budget`` seconds (at least one), and a quick one gets at
+    least ``SHORT_CELL_REPEATS`` (see ``SHORT_CELL_S``). A scikit-learn run is
     stopped at ``timeout`` seconds, or at ``SIBLING_FACTOR`` times its other
     thread setting's best time; a variant that timed out is not run again.
 
@@ -462,6 +471,8 @@ def run_cell(
         repeat += 1
         if repeat == 1 and planned > 1:
             first = time.perf_counter() - started
+            if first < SHORT_CELL_S:
+                planned = max(planned, SHORT_CELL_REPEATS)
             planned = max(1, min(planned, int(cell_budget // max(first, 1e-9))))
     for row in rows.values():
         row["repeats"] = len(row["times"])

@@ -328,3 +328,17 @@ def test_fit_timeout(bench):
         harness.Solver("lbfgs", 1), problem, 100.0, 1e-10, 10_000, timeout=1e-9
     )
     assert fit.timed_out and fit.estimator is None
+
+
+@pytest.mark.parametrize("short_cell_s, expected", [(1e9, 5), (0.0, 2)])
+def test_quick_cells_get_more_repeats(bench, monkeypatch, short_cell_s, expected):
+    """A cell whose first repeat is quicker than ``SHORT_CELL_S`` gets
+    ``SHORT_CELL_REPEATS`` repeats of every variant; other cells keep the
+    requested number."""
+    harness, problems = bench["harness"], bench["problems"]
+    monkeypatch.setattr(harness, "SHORT_CELL_S", short_cell_s)
+    monkeypatch.setattr(harness, "SHORT_CELL_REPEATS", 5)
+    problem = problems.make_problem("ml_emotions", quick=True)
+    solvers = [harness.Solver("sksoftmax", 1), harness.Solver("lbfgs", 1)]
+    rows = harness.run_cell(problem, solvers, 1.0, 1e-4, repeats=2, cell_budget=1e9)
+    assert [row["repeats"] for row in rows] == [expected, expected]
