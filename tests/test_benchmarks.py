@@ -342,3 +342,12 @@ def test_quick_cells_get_more_repeats(bench, monkeypatch, short_cell_s, expected
     solvers = [harness.Solver("sksoftmax", 1), harness.Solver("lbfgs", 1)]
     rows = harness.run_cell(problem, solvers, 1.0, 1e-4, repeats=2, cell_budget=1e9)
     assert [row["repeats"] for row in rows] == [expected, expected]
+
+
+@pytest.mark.parametrize(
+    "counts, expected",
+    [([3, 9, 1], "up to 3 repeats (9 for quick cells)"), ([3, 1], "up to 3 repeats")],
+)
+def test_repeats_phrase_names_the_quick_cells_repeats(bench, counts, expected):
+    results = {"config": {"repeats": 3}, "results": [{"repeats": n} for n in counts]}
+    assert bench["report"]._repeats_phrase(results) == expected
