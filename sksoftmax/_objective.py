@@ -430,11 +430,13 @@ class PenalizedObjective:
         """Per-row values to group values."""
         return per_row if self.separable else np.array([per_row.sum()])
 
-    def with_penalty(self, coef, data, grad):
+    def with_penalty(self, coef, data, grad, penalty=None):
         """Group values and gradient at ``coef`` from the row sums ``data``
-        and ``grad`` (added to in place): the penalty is added here only."""
-        self.penalty.add_gradient(coef, grad)
-        return data + self._group(self.penalty.values(coef)), grad
+        and ``grad`` (added to in place): the penalty is added here only
+        (``penalty``: the objective's own, or some outputs' part of it)."""
+        penalty = self.penalty if penalty is None else penalty
+        penalty.add_gradient(coef, grad)
+        return data + self._group(penalty.values(coef)), grad
 
     def value_gradient(self, coef):
         self.precision.before_evaluation(self, coef, self.n_features)
@@ -455,9 +457,7 @@ class PenalizedObjective:
         data, grad = self.rows.map_sum(
             _output_value_gradient, self.loss, coef_rows, self.precision.dtype, rows
         )
-        penalty = self.penalty.outputs(rows)
-        penalty.add_gradient(coef_rows, grad)
-        return data + penalty.values(coef_rows), grad
+        return self.with_penalty(coef_rows, data, grad, self.penalty.outputs(rows))
 
     def values(self, coef):
         self.precision.before_evaluation(self, coef, self.n_features)

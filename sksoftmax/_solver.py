@@ -286,15 +286,16 @@ class LBFGSSolver:
         """Evaluate the objective at ``coef`` and remember it, with the
         gradient in the preconditioner's variables."""
         values, grad = self.objective.value_gradient(coef)
-        self.n_evaluations += 1
-        # Whatever was kept belongs to an earlier evaluation (or precision).
-        self._kept_second_order = None
-        self.coef = coef
-        self.values = values
-        self.grad = grad
-        self.grad_max = self._group_max(np.abs(grad).max(axis=1))
-        self.grad_v = self.preconditioner.gradient_to_v(self.objective.project(grad))
+        self._record_evaluation(coef, self._per_row(values), grad)
         return values, grad
+
+    def _record_evaluation(self, coef, per_row_values, grad):
+        """Count one more evaluation and make its point the current state
+        (see :meth:`_set_state`); whatever was kept belongs to an earlier
+        evaluation (or precision)."""
+        self.n_evaluations += 1
+        self._kept_second_order = None
+        self._set_state(coef, per_row_values, grad)
 
     def _evaluate_keeping_curvature(self, coef):
         """:meth:`evaluate`, keeping the probabilities at ``coef`` for the
@@ -302,8 +303,7 @@ class LBFGSSolver:
         from them, and the build needs no product with X of its own."""
         second_order = self.objective.second_order(coef)
         values, grad = second_order.value_gradient()
-        self.n_evaluations += 1
-        self._set_state(coef, self._per_row(values), grad)
+        self._record_evaluation(coef, self._per_row(values), grad)
         self._kept_second_order = second_order
 
     def _gap_within(self, fraction, gap=None):
@@ -366,11 +366,9 @@ class LBFGSSolver:
         coef = self.coef.copy()
         coef[moved] = self.objective.project(self.preconditioner.to_coef(V))[moved]
         values, grad = self.objective.output_value_gradient(coef[moved], moved)
-        self.n_evaluations += 1
-        self._kept_second_order = None
         new_values, new_grad = self.values.copy(), self.grad.copy()
         new_values[moved], new_grad[moved] = values, grad
-        self._set_state(coef, new_values, new_grad)
+        self._record_evaluation(coef, new_values, new_grad)
         self._v = V.ravel().copy()
 
     def _function(self, v):
