@@ -62,12 +62,17 @@ class RowBlock:
     start : int, default=0
         Global index of the block's first row (for row sampling that does
         not depend on how rows are split in blocks).
+    max_row_norm : float, default=None
+        The largest Euclidean norm of the block's rows of ``X``, if known
+        (see :func:`max_row_norm`): a loss with ``uses_row_norms`` bounds
+        its scores with it.
     """
 
     X: object
     targets: np.ndarray
     weights: np.ndarray
     start: int = 0
+    max_row_norm: float = None
 
     @property
     def n_rows(self):
@@ -78,7 +83,33 @@ class RowBlock:
         multi-output target matrix: the same ``X``, the targets' (and
         per-output weights') columns ``rows``."""
         weights = self.weights[:, rows] if self.weights.ndim == 2 else self.weights
-        return RowBlock(self.X, self.targets[:, rows], weights, self.start)
+        return RowBlock(
+            self.X, self.targets[:, rows], weights, self.start, self.max_row_norm
+        )
+
+
+def max_row_norm(X):
+    """The largest Euclidean norm of the rows of dense ``X``, in float64,
+    without a temporary the size of ``X`` (0 for no rows)."""
+    if X.shape[0] == 0:
+        return 0.0
+    return float(np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64).max()))
+
+
+def _score_bound(coef, block, fit_intercept):
+    """A bound on every ``|score|`` of ``block`` at ``coef``, or None.
+
+    By Cauchy-Schwarz, ``|w_k . x_i + b_k| <= max ||x|| max ||w_k|| + max |b|``:
+    K (p + 1) operations instead of a pass over the K x n scores.
+    """
+    if block.max_row_norm is None:
+        return None
+    n_features = block.X.shape[1]
+    W = coef[:, :n_features]
+    bound = block.max_row_norm * np.sqrt(np.einsum("ij,ij->i", W, W).max())
+    if fit_intercept:
+        bound += np.abs(coef[:, n_features]).max()
+    return bound
 
 
 @dataclass(frozen=True)
@@ -169,6 +200,9 @@ class MultinomialLoss(_RowLoss):
     """
 
     separable = False
+    # The softmax skips its shift when the scores are known to be small
+    # (special._softmax_columns_inplace), which a row-norm bound shows.
+    uses_row_norms = True
 
     @staticmethod
     def project(coef):
@@ -192,7 +226,7 @@ class MultinomialLoss(_RowLoss):
             return self._probabilities_from_anchor(dZ, anchor, positions)
         Z = scores(block.X, coef, self.fit_intercept, dtype)
         z_true = Z.reshape(-1)[positions].astype(np.float64)
-        lse = _softmax_columns_inplace(Z)
+        lse = _softmax_columns_inplace(Z, _score_bound(coef, block, self.fit_intercept))
         return Z, lse - z_true
 
     @staticmethod
@@ -238,7 +272,8 @@ class MultinomialLoss(_RowLoss):
         """A float64 evaluation at ``coef`` to measure float32 changes from."""
         Z = scores(block.X, coef, self.fit_intercept, np.float64)
         z_true = Z.reshape(-1)[self._target_positions(block)]
-        ce = _softmax_columns_inplace(Z) - z_true
+        bound = _score_bound(coef, block, self.fit_intercept)
+        ce = _softmax_columns_inplace(Z, bound) - z_true
         dtype = np.float32 if block.X.dtype == np.float32 else np.float64
         return Anchor(np.array(coef, dtype=np.float64), Z.astype(dtype), ce)
 
@@ -337,6 +372,7 @@ class BinaryLoss(_RowLoss):
     """
 
     separable = True
+    uses_row_norms = False
 
     @staticmethod
     def project(coef):

@@ -24,7 +24,7 @@ from typing import Protocol
 import numpy as np
 import scipy.sparse as sp
 
-from ._loss import RowBlock
+from ._loss import RowBlock, max_row_norm
 from ._penalty import L2Penalty
 from ._precision import Float32Policy
 from ._products import gram_blocks, gram_plans, gram_sample_size, weighted_moments
@@ -566,12 +566,24 @@ def in_memory_objective(loss, X, targets, weights, l2):
         raise TypeError("sparse X must be CSR")
 
     def block(rows):
+        X_rows = X[rows]
+        # The score bound costs K (p + 1) operations per evaluation of the
+        # block and saves passes over its K x n scores, so it is kept only
+        # where a block has more rows than a class has coefficients.
+        norm = None
+        if (
+            loss.uses_row_norms
+            and not sp.issparse(X)
+            and X.shape[1] + loss.fit_intercept <= X_rows.shape[0]
+        ):
+            norm = max_row_norm(X_rows)
         # 0-d weights (unit weights) serve every block as they are.
         return RowBlock(
-            X[rows],
+            X_rows,
             targets[rows],
             weights if weights.ndim == 0 else weights[rows],
             start=rows.start,
+            max_row_norm=norm,
         )
 
     rows = InMemoryRows(block, X.shape[0], block_rows(X, loss.n_outputs))

@@ -238,9 +238,30 @@ def log_softmax(a: ArrayLike, axis: int | tuple[int, ...] | None = -1) -> np.nda
 _EXP_FLOOR = {np.float64: -600.0, np.float32: np.float32(-60.0)}
 
 
-def _softmax_columns_inplace(Z):
+# Largest |score| for which the softmax may skip the shift by each column's
+# maximum, per precision. With every |z| <= B, exp(z) is at most K e^B (no
+# overflow) and each probability at least e^(-2B) / K, which stays a normal
+# number for any practical K: 2 * 300 + log K < 708 (float64's smallest
+# normal is e^-708) and 2 * 30 + log K < 87 (float32's is e^-87) for K below
+# e^100 and e^27 classes. So the unshifted probabilities are as accurate as
+# the shifted ones and never enter the subnormal range that the floor below
+# guards against; the shift, its maximum and the floor's test cost three of
+# the kernel's six passes (1.4x faster on 5-26 classes x 5,500-6,700 rows).
+_UNSHIFTED_MAX_ABS = {np.float64: 300.0, np.float32: 30.0}
+
+
+def _softmax_columns_inplace(Z, max_abs=None):
     """Overwrite finite scores ``Z`` (n_classes, n_samples) with their
-    column-wise softmax; return each column's log-sum-exp in float64."""
+    column-wise softmax; return each column's log-sum-exp in float64.
+
+    ``max_abs``, if given, is a bound on ``|Z|``: within
+    ``_UNSHIFTED_MAX_ABS`` the exponentials need no shift.
+    """
+    if max_abs is not None and max_abs <= _UNSHIFTED_MAX_ABS[Z.dtype.type]:
+        np.exp(Z, out=Z)
+        total = Z.sum(axis=0)
+        Z /= total
+        return np.log(total, dtype=np.float64)
     zmax = Z.max(axis=0)
     Z -= zmax
     # Probabilities below exp(floor) are kept at exp(floor): a change far

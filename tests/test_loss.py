@@ -7,6 +7,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import scipy.special
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.metrics import log_loss
 
 from sksoftmax._loss import binary_objective, multinomial_objective
@@ -576,3 +578,61 @@ def test_binary_layout_is_row_major_for_any_target_order(order, weights):
     assert S.ndim == 0 or (S.shape == (K, n) and S.flags.c_contiguous)
     expected = (Y * (s if s.ndim != 1 else s[:, None])).T
     np.testing.assert_array_equal(ST, expected)
+
+
+# -- the score bound that lets the softmax skip its shift -------------------------
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(1, 40),
+    st.integers(1, 6),
+    st.integers(1, 5),
+    st.booleans(),
+    st.floats(1e-3, 1e3),
+    st.integers(0, 2**32 - 1),
+)
+def test_score_bound_bounds_every_score(n, p, K, fit_intercept, scale, seed):
+    """Cauchy-Schwarz: the bound from the block's largest row norm and the
+    coefficients' norms is never below a score's magnitude."""
+    from sksoftmax._loss import RowBlock, _score_bound, max_row_norm
+
+    rng = np.random.default_rng(seed)
+    X = rng.standard_t(2, size=(n, p))
+    coef = scale * rng.normal(size=(K, p + fit_intercept))
+    block = RowBlock(X, np.zeros(n, dtype=int), np.asarray(1.0), 0, max_row_norm(X))
+    assert block.max_row_norm == pytest.approx(np.linalg.norm(X, axis=1).max())
+    scores = X @ coef[:, :p].T + (coef[:, p] if fit_intercept else 0.0)
+    assert np.abs(scores).max() <= _score_bound(coef, block, fit_intercept) * (
+        1 + 1e-12
+    )
+    unknown = RowBlock(X, np.zeros(n, dtype=int), np.asarray(1.0))
+    assert _score_bound(coef, unknown, fit_intercept) is None
+
+
+@pytest.mark.parametrize("logit_scale", [1.0, 30.0, 1e4], ids=["small", "mid", "huge"])
+@pytest.mark.parametrize("weights", ["unit", "per-sample"])
+def test_multinomial_evaluation_with_a_row_norm_bound_is_the_same(weights, logit_scale):
+    """A block that knows its largest row norm (the softmax may then skip
+    its shift) evaluates as one that does not, whether the bound allows the
+    unshifted path (small scores) or not (huge ones)."""
+    from sksoftmax._loss import MultinomialLoss, RowBlock, max_row_norm
+
+    X, y, _ = _data(5)
+    s = _weights(weights, 5)
+    s = np.asarray(1.0) if weights == "unit" else s
+    coef = _coef(5, True, logit_scale)
+    loss = MultinomialLoss(N_OUTPUTS, True)
+    plain = RowBlock(X, y, s)
+    bounded = RowBlock(X, y, s, 0, max_row_norm(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v1, g1 = loss.value_gradient(coef, plain, np.float64)
+        v2, g2 = loss.value_gradient(coef, bounded, np.float64)
+    np.testing.assert_allclose(v2, v1, rtol=1e-13)
+    np.testing.assert_allclose(g2, g1, rtol=1e-12, atol=1e-14 * np.abs(g1).max())
+    value, grad = _reference_value_gradient(
+        "multinomial", X, y, None, np.broadcast_to(s, (N_SAMPLES,)), coef, True, 0.0
+    )
+    np.testing.assert_allclose(v2[0], value, rtol=1e-12)
+    _assert_close(g2, grad, 1e-11)

@@ -269,3 +269,37 @@ def test_only_separable_float64_objectives_evaluate_outputs_apart():
     binary.anchor_at(coef)
     with pytest.raises(ValueError, match="float64"):
         binary.output_value_gradient(coef[rows], rows)
+
+
+@pytest.mark.parametrize(
+    "kind, sparse, n_features, expected",
+    [
+        ("multinomial", False, 5, True),
+        ("multinomial", True, 5, False),
+        ("binary", False, 5, False),
+        ("multinomial", False, 400, False),
+    ],
+    ids=["dense", "sparse", "binary", "wider-than-its-blocks"],
+)
+def test_blocks_know_their_row_norms_where_the_bound_pays(
+    kind, sparse, n_features, expected
+):
+    """The multinomial loss's score bound needs each block's largest row
+    norm: in-memory dense blocks carry it when they have more rows than a
+    class has coefficients (the bound's cost), and it is exact."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(300, n_features))
+    if sparse:
+        X = sp.csr_matrix(X)
+    if kind == "multinomial":
+        loss, targets = MultinomialLoss(4, True), rng.integers(0, 4, 300)
+    else:
+        loss, targets = BinaryLoss(3, True), rng.random((300, 3)) < 0.5
+    objective = in_memory_objective(loss, X, targets, np.asarray(1.0), 0.1)
+    for block in objective.rows.blocks:
+        if expected:
+            assert block.max_row_norm == pytest.approx(
+                np.linalg.norm(block.X, axis=1).max(), rel=1e-14
+            )
+        else:
+            assert block.max_row_norm is None

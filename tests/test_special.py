@@ -535,3 +535,62 @@ def test_fused_softplus_and_sigmoid_in_slices(dtype, layout, monkeypatch):
     reference = z.astype(np.float64)
     np.testing.assert_allclose(sigmoid, scipy.special.expit(reference), rtol=rtol)
     np.testing.assert_allclose(softplus, np.logaddexp(0, reference), rtol=rtol)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.sampled_from([np.float64, np.float32]),
+    st.integers(1, 7),
+    st.integers(0, 9),
+    st.floats(0.0, 1.0),
+    st.integers(0, 2**32 - 1),
+)
+def test_softmax_kernel_without_shift_matches_scipy(dtype, K, n, fraction, seed):
+    """Given a bound on |scores| within ``_UNSHIFTED_MAX_ABS``, the kernel
+    skips the shift by each column's maximum; its probabilities and
+    log-sum-exp stay those of scipy.special, with every probability a
+    normal number, up to scores at the bound itself."""
+    from sksoftmax.special import _UNSHIFTED_MAX_ABS, _softmax_columns_inplace
+
+    bound = float(_UNSHIFTED_MAX_ABS[dtype])
+    rng = np.random.default_rng(seed)
+    Z = (rng.uniform(-1.0, 1.0, (K, n)) * fraction * bound).astype(dtype)
+    if n:
+        Z[0, 0] = dtype(bound)  # the extremes the bound allows
+        Z[-1, -1] = dtype(-bound)
+    P = Z.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lse = _softmax_columns_inplace(P, max_abs=bound)
+    reference = Z.astype(np.float64)
+    rtol = 1e-12 if dtype == np.float64 else 2e-5
+    np.testing.assert_allclose(
+        P, scipy.special.softmax(reference, axis=0), rtol=rtol, atol=0
+    )
+    np.testing.assert_allclose(
+        lse, scipy.special.logsumexp(reference, axis=0), rtol=rtol, atol=rtol
+    )
+    assert np.all(P >= np.finfo(dtype).tiny)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_kernel_shifts_when_the_bound_is_too_large(dtype):
+    """A bound beyond ``_UNSHIFTED_MAX_ABS`` takes the shifted path: scores
+    whose exponentials overflow still give exact probabilities, without a
+    warning."""
+    from sksoftmax.special import _UNSHIFTED_MAX_ABS, _softmax_columns_inplace
+
+    top = 2 * float(_UNSHIFTED_MAX_ABS[dtype]) + 100.0
+    Z = np.array([[top, -top], [top - 1.0, 0.0], [0.0, -1.0]], dtype)
+    P = Z.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lse = _softmax_columns_inplace(P, max_abs=top)
+    reference = Z.astype(np.float64)
+    # atol: the kernel's floor (float32: exp(-60), about 9e-27).
+    np.testing.assert_allclose(
+        P, scipy.special.softmax(reference, axis=0), rtol=1e-5, atol=1e-25
+    )
+    np.testing.assert_allclose(
+        lse, scipy.special.logsumexp(reference, axis=0), rtol=1e-6
+    )
