@@ -151,24 +151,24 @@ BLOCK_ENTRIES = 1 << 18
 # evaluation took 40 ms in two blocks, 32 ms in one).
 SPARSE_BLOCK_VALUES_PER_FEATURE = 128
 # A block of dense rows is read twice per evaluation (scores, then the
-# gradient's product); when it fits in one core's L2 cache (1 MiB on the
-# benchmark machine) the second read is cheap. Capping blocks at that size
-# made an evaluation 15-20% faster on narrow data (200,000 x 20 and
-# 10,000 x 100), but below about DENSE_MIN_BLOCK_ROWS rows BLAS products lose
-# more than the cache gives (784 pixels: 159-row blocks, 20% slower), so
-# wider data keep the larger blocks.
-DENSE_BLOCK_BYTES = 1 << 20
-DENSE_MIN_BLOCK_ROWS = 1024
-# Wider rows fall back to blocks that stay in the shared L3 cache (32 MiB on
-# the benchmark machine) between the two reads: 4 MiB leaves room for the
-# work arrays and the other core's block. On 10,000 x 784 pixels an
-# evaluation then read X once from memory instead of twice: fits 1.17x
-# faster with 2 BLAS threads, 1.2x with one (20,000 x 400: 1.15x and 1.25x;
-# 8,000 x 1,500: 1.3x). Below DENSE_MIN_SHARED_BLOCK_ROWS rows the products
-# lose more than the cache gives (2,000 x 5,000: 125-row blocks were 15%
-# slower with 2 threads), so such wide data keep one block.
-DENSE_SHARED_BLOCK_BYTES = 1 << 22
-DENSE_MIN_SHARED_BLOCK_ROWS = 256
+# gradient's product); a block that stays in the shared L3 cache (32 MiB on
+# the benchmark machine) between the two reads is read from memory once.
+# Blocks are capped at DENSE_BLOCK_BYTES, which leaves room for the work
+# arrays and the other core's block: on 10,000 x 784 pixels an evaluation
+# then read X once instead of twice (fits 1.17x faster with 2 BLAS threads,
+# 1.2x with one; 20,000 x 400: 1.15x and 1.25x; 8,000 x 1,500: 1.3x).
+# Narrow data used to get blocks of one core's L2 (1 MiB); on the AVX-512
+# EPYC 4 MiB blocks were faster: one evaluation of 100,000 x 100 with 10
+# classes 1.4x (19 ms against 27 in float64), fits of 200,000 x 20 and
+# 6,400 x 36 1.03-1.16x, 11,000 x 16 and 10,000 x 100 with 50 labels mostly
+# 1.03-1.10x, 20,000 x 16 with 26 classes 0.9-1.1x (three runs, A/B
+# interleaved, medians of 9-15): fewer blocks, each with less Python
+# overhead, and the products run on more rows at a time. Below
+# DENSE_MIN_BLOCK_ROWS rows the products lose more than the cache gives
+# (2,000 x 5,000: 125-row blocks were 15% slower with 2 threads), so such
+# wide data keep one block within the work-array limit.
+DENSE_BLOCK_BYTES = 1 << 22
+DENSE_MIN_BLOCK_ROWS = 256
 # An evaluation on sparse X costs at least this fraction of a dense one's
 # in the cost models: each also makes dense passes over (n_outputs, n)
 # work arrays, whatever the density.
@@ -640,9 +640,7 @@ def penalized_objective(
 def block_rows(X, n_outputs):
     """Most rows per in-memory block of ``X``: at most ``BLOCK_ENTRIES``
     work-array entries, dense blocks within ``DENSE_BLOCK_BYTES`` where that
-    leaves ``DENSE_MIN_BLOCK_ROWS`` rows (else within
-    ``DENSE_SHARED_BLOCK_BYTES`` where that leaves
-    ``DENSE_MIN_SHARED_BLOCK_ROWS``), and sparse blocks with at least
+    leaves ``DENSE_MIN_BLOCK_ROWS`` rows, and sparse blocks with at least
     ``SPARSE_BLOCK_VALUES_PER_FEATURE`` stored values per feature."""
     rows = max(1, BLOCK_ENTRIES // max(n_outputs, 1))
     n_samples, n_features = X.shape
@@ -652,13 +650,8 @@ def block_rows(X, n_outputs):
             rows = max(rows, SPARSE_BLOCK_VALUES_PER_FEATURE * n_features / per_row)
     else:
         row_bytes = max(n_features * X.dtype.itemsize, 1)
-        for block_bytes, min_rows in (
-            (DENSE_BLOCK_BYTES, DENSE_MIN_BLOCK_ROWS),
-            (DENSE_SHARED_BLOCK_BYTES, DENSE_MIN_SHARED_BLOCK_ROWS),
-        ):
-            if block_bytes // row_bytes >= min_rows:
-                rows = min(rows, block_bytes // row_bytes)
-                break
+        if DENSE_BLOCK_BYTES // row_bytes >= DENSE_MIN_BLOCK_ROWS:
+            rows = min(rows, DENSE_BLOCK_BYTES // row_bytes)
     return int(np.ceil(rows))
 
 

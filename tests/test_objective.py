@@ -54,36 +54,32 @@ def test_row_blocks_add_up_to_the_whole(kind, sparse, monkeypatch):
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(
-    "n_features, cache",
-    [(20, "L2"), (784, "shared"), (5000, None)],
-    ids=["narrow", "pixels", "wide"],
+    "n_features, n_outputs, limit",
+    [(20, 2, "bytes"), (784, 10, "bytes"), (20, 50, "entries"), (5000, 10, None)],
+    ids=["narrow", "pixels", "many-outputs", "wide"],
 )
-def test_dense_blocks_fit_the_cache_their_width_allows(n_features, cache, dtype):
-    """Narrow rows in L2-sized blocks, wider ones in blocks that stay in the
-    shared cache, and rows too wide for enough of them in either keep the
-    work-array limit alone."""
+def test_dense_blocks_fit_the_cache_their_width_allows(
+    n_features, n_outputs, limit, dtype
+):
+    """Dense blocks stay within the cache's byte limit while that leaves
+    enough rows, and within the work-array limit always; rows too wide for
+    enough of them keep the work-array limit alone."""
     from sksoftmax._objective import block_rows
 
-    n_outputs = 10
     X = np.zeros((1, n_features), dtype=dtype)
     rows = block_rows(X, n_outputs)
     row_bytes = n_features * np.dtype(dtype).itemsize
-    limits = {
-        "L2": (
-            objective_module.DENSE_BLOCK_BYTES,
-            objective_module.DENSE_MIN_BLOCK_ROWS,
-        ),
-        "shared": (
-            objective_module.DENSE_SHARED_BLOCK_BYTES,
-            objective_module.DENSE_MIN_SHARED_BLOCK_ROWS,
-        ),
-    }
-    if cache is None:
-        assert rows == objective_module.BLOCK_ENTRIES // n_outputs
+    max_bytes = objective_module.DENSE_BLOCK_BYTES
+    entries_rows = objective_module.BLOCK_ENTRIES // n_outputs
+    assert rows <= entries_rows
+    if limit == "bytes":
+        assert objective_module.DENSE_MIN_BLOCK_ROWS <= rows
+        assert max_bytes // 2 < rows * row_bytes <= max_bytes
+    elif limit == "entries":
+        assert rows == entries_rows and rows * row_bytes <= max_bytes
     else:
-        block_bytes, min_rows = limits[cache]
-        assert min_rows <= rows <= block_bytes // row_bytes
-        assert rows * row_bytes > block_bytes // 2
+        assert max_bytes // row_bytes < objective_module.DENSE_MIN_BLOCK_ROWS
+        assert rows == entries_rows
 
 
 @pytest.mark.parametrize("kind", ["multinomial", "binary"])
