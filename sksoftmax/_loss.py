@@ -89,8 +89,9 @@ class RowBlock:
 
 
 def max_row_norm(X):
-    """The largest Euclidean norm of the rows of dense ``X``, in float64,
-    without a temporary the size of ``X`` (0 for no rows)."""
+    """The largest Euclidean norm of the rows of dense ``X`` (data or
+    coefficients), in float64, without a temporary the size of ``X`` (0 for
+    no rows)."""
     if X.shape[0] == 0:
         return 0.0
     return float(np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64).max()))
@@ -105,8 +106,7 @@ def _score_bound(coef, block, fit_intercept):
     if block.max_row_norm is None:
         return None
     n_features = block.X.shape[1]
-    W = coef[:, :n_features]
-    bound = block.max_row_norm * np.sqrt(np.einsum("ij,ij->i", W, W).max())
+    bound = block.max_row_norm * max_row_norm(coef[:, :n_features])
     if fit_intercept:
         bound += np.abs(coef[:, n_features]).max()
     return bound
