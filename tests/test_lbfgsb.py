@@ -1,6 +1,7 @@
 """scipy's L-BFGS-B driven directly (``sksoftmax._lbfgsb``): the direct loop
-must reproduce ``scipy.optimize.minimize`` to the last bit, and fall back to
-it wherever it is not verified."""
+must reproduce ``scipy.optimize.minimize`` to the last bit (but for a line
+search lost in rounding, which it ends early), and fall back to it wherever
+it is not verified."""
 
 import numpy as np
 import pytest
@@ -104,6 +105,69 @@ def test_direct_loop_statuses():
     converged = _record(_lbfgsb._run_setulb, function, np.zeros(10), 10_000)
     assert converged["status"] == _lbfgsb.LBFGS_CONVERGED
     assert "FACTR" in converged["message"]
+
+
+def _flat_function(x):
+    """A quadratic's gradient, with values lost in rounding (1 + 1e-20 |x|^2
+    is 1 in float64): no line search can find its decrease."""
+    return 1.0 + 0.5e-20 * np.dot(x, x), x.copy()
+
+
+_X0 = np.linspace(-1.0, 1.0, 5) + 0.3
+
+
+def _rising_function(x):
+    """The same gradient; values one ulp above 1 everywhere but at ``_X0``."""
+    return 1.0 + np.spacing(1.0) * (not np.array_equal(x, _X0)), x.copy()
+
+
+@direct_only
+@pytest.mark.parametrize("function", [_flat_function, _rising_function])
+def test_line_search_lost_in_rounding_stops_early(function):
+    """A line search whose trials all stay within L-BFGS-B's relative
+    decrease threshold of the iterate stops after
+    ROUNDING_LINE_SEARCH_TRIALS trials, as converged, at a point no worse
+    than the iterate; scipy's own search runs on (the route that keeps it)."""
+    x0 = _X0
+    trials = _lbfgsb.ROUNDING_LINE_SEARCH_TRIALS
+    public = _record(_lbfgsb._run_minimize, function, x0, 100)
+    direct = _record(_lbfgsb._run_setulb, function, x0, 100)
+    assert len(public["evaluated"]) > 2 * (1 + trials)
+    assert len(direct["evaluated"]) == 1 + trials
+    assert direct["status"] == _lbfgsb.LBFGS_CONVERGED
+    assert "LINE SEARCH" in direct["message"]
+    assert len(direct["iterates"]) == 0
+    assert function(direct["end"])[0] <= function(x0)[0]
+    # The end point is the iterate or the last trial (already evaluated):
+    # the iterate where the trials rose above it.
+    assert any(np.array_equal(direct["end"], x) for x in direct["evaluated"][[0, -1]])
+    if function is _rising_function:
+        np.testing.assert_array_equal(direct["end"], x0)
+
+
+@direct_only
+def test_rounding_stop_ends_only_its_own_row():
+    """In lockstep runs, a row whose line search is lost in rounding stops
+    on its own; the other rows run as they would alone."""
+    n = 12
+    smooth = _smooth_function(n, seed=5)
+    functions = [smooth, _flat_function, smooth]
+
+    def function(X):
+        pairs = [f(x) for f, x in zip(functions, X, strict=True)]
+        return np.array([v for v, _ in pairs]), np.array([g for _, g in pairs])
+
+    X0 = np.tile(np.linspace(-1.0, 1.0, n), (3, 1))
+    end = []
+    statuses, iterations = _lbfgsb.run_lbfgsb_rows(
+        function, X0, lambda k, it: False, 500, end.append
+    )
+    assert statuses[1][0] == _lbfgsb.LBFGS_CONVERGED
+    assert "LINE SEARCH" in statuses[1][1] and iterations[1] == 0
+    alone = _record(_lbfgsb._run_setulb, smooth, X0[0], 500)
+    for k in (0, 2):
+        assert statuses[k] == (alone["status"], alone["message"])
+        np.testing.assert_array_equal(end[-1][k], alone["end"])
 
 
 @direct_only
