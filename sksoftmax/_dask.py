@@ -3,7 +3,9 @@
 The loss-solver contract (:mod:`sksoftmax._objective`) splits an objective
 into a stateless loss, a *row source* and the penalty. :class:`DaskRows` is
 the row source of a ``dask.array`` whose rows are chunked: each chunk of rows
-becomes one :class:`~sksoftmax._loss.RowBlock` that lives on a worker, and
+lives on a worker as the in-memory row source of its rows
+(:func:`~sksoftmax._objective.in_memory_rows`: cache-sized
+:class:`~sksoftmax._loss.RowBlock` views, as in memory), and
 
 * :meth:`DaskRows.map_sum` sends the function and its small arguments (the
   coefficients, ``O(K p)``) to every chunk, evaluates the loss's own methods
@@ -42,7 +44,13 @@ from sklearn.utils.validation import (
 )
 
 from ._loss import Anchor, Curvature, RowBlock
-from ._objective import _add, _max_abs, penalized_objective
+from ._objective import (
+    InMemoryRows,
+    _add,
+    _max_abs,
+    in_memory_rows,
+    penalized_objective,
+)
 
 __all__ = ["DaskData", "DaskRows", "dask_objective", "predict_chunks"]
 
@@ -73,7 +81,13 @@ FLOAT_DTYPES = (np.float64, np.float32)
 
 
 # distributed's memory manager decides what to spill by the sizes dask
-# reports; without these, a chunk's RowBlock would count as a few bytes.
+# reports; without these, a chunk's rows would count as a few bytes.
+@sizeof.register(InMemoryRows)
+def _sizeof_in_memory_rows(rows):
+    # The blocks are views of the chunk: their sizes add up to its size.
+    return sum(sizeof(block) for block in rows.blocks)
+
+
 @sizeof.register(RowBlock)
 def _sizeof_row_block(block):
     return sizeof(block.X) + sizeof(block.targets) + sizeof(block.weights)
@@ -128,20 +142,23 @@ def _checked_max_abs(chunk, estimator_name):
     return _max_abs(_checked_chunk(chunk, estimator_name))
 
 
-def _row_block(chunk, targets, weights, start):
-    return RowBlock(chunk, targets, weights, start)
+def _chunk_rows(loss, chunk, targets, weights, start):
+    return in_memory_rows(loss, chunk, targets, weights, start)
 
 
-def _checked_row_block(chunk, targets, weights, start, estimator_name):
-    return RowBlock(_checked_chunk(chunk, estimator_name), targets, weights, start)
+def _checked_chunk_rows(loss, chunk, targets, weights, start, estimator_name):
+    # Rebuilt from the source at every evaluation: no row norms, which would
+    # cost one more pass over the chunk each time (see in_memory_rows).
+    checked = _checked_chunk(chunk, estimator_name)
+    return in_memory_rows(loss, checked, targets, weights, start, row_norms=False)
 
 
-def _apply(function, block, item, *args):
-    return function(block, item, *args)
+def _apply(function, rows, kept, *args):
+    return rows.map_sum(function, *args, kept=kept)
 
 
-def _apply_keep(function, block, *args):
-    return function(block, *args)
+def _apply_keep(function, rows, *args):
+    return rows.keep(function, *args)
 
 
 def _sum_parts(*parts):
@@ -186,9 +203,10 @@ class DaskRows:
     Parameters
     ----------
     blocks : list of dask.delayed.Delayed
-        One :class:`~sksoftmax._loss.RowBlock` per chunk of rows, persisted
-        (on the workers, or in local memory without a distributed client)
-        or lazy (recomputed from the source at every call).
+        The rows of each chunk, an :class:`~sksoftmax._objective.InMemoryRows`
+        of cache-sized blocks (:func:`~sksoftmax._objective.in_memory_rows`),
+        persisted (on the workers, or in local memory without a distributed
+        client) or lazy (recomputed from the source at every call).
     n_samples : int
         Total number of rows.
     client : distributed.Client or None
@@ -232,8 +250,9 @@ class DaskRows:
         )
 
     def map_sum(self, function, *args, kept=None):
-        """Sum over the chunks of ``function(block, kept_item, *args)``,
-        computed where the chunks are; ``kept`` comes from :meth:`keep`."""
+        """Sum over the chunks' blocks of ``function(block, kept_item,
+        *args)``, computed where the chunks are; ``kept`` comes from
+        :meth:`keep`."""
         args = self._send(args)
         items = [None] * self.n_blocks if kept is None else kept
         task = dask.delayed(_apply, pure=False)
@@ -245,8 +264,9 @@ class DaskRows:
         return total
 
     def keep(self, function, *args):
-        """Per-chunk ``function(block, *args)``, persisted next to the chunks;
-        returns the list of persisted results for :meth:`map_sum`."""
+        """Per-block ``function(block, *args)``, persisted next to the
+        chunks (a list per chunk); returns the list of persisted results
+        for :meth:`map_sum`."""
         args = self._send(args)
         task = dask.delayed(_apply_keep, pure=False)
         return list(
@@ -459,19 +479,19 @@ def dask_objective(loss, X, targets, weights, l2):
     else:
         chunk_weights = [weights[rows] for rows in slices]
     if X.persisted:
-        task = dask.delayed(_row_block, pure=False)
+        task = dask.delayed(_chunk_rows, pure=False)
         blocks = dask.persist(
             *[
-                task(chunk, t, w, rows.start)
+                task(loss, chunk, t, w, rows.start)
                 for chunk, t, w, rows in zip(
                     X.chunks, chunk_targets, chunk_weights, slices, strict=True
                 )
             ]
         )
     else:
-        task = dask.delayed(_checked_row_block, pure=False)
+        task = dask.delayed(_checked_chunk_rows, pure=False)
         blocks = [
-            task(chunk, t, w, rows.start, X.estimator_name)
+            task(loss, chunk, t, w, rows.start, X.estimator_name)
             for chunk, t, w, rows in zip(
                 X.chunks, chunk_targets, chunk_weights, slices, strict=True
             )

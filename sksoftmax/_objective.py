@@ -37,6 +37,7 @@ __all__ = [
     "SecondOrder",
     "block_rows",
     "in_memory_objective",
+    "in_memory_rows",
     "penalized_objective",
 ]
 
@@ -556,46 +557,67 @@ def in_memory_objective(loss, X, targets, weights, l2):
     -------
     objective : PenalizedObjective
     """
-    weights = np.asarray(weights, dtype=np.float64)
-    targets = np.asarray(targets)
-    if targets.ndim == 2:
-        # Column-major, once: the loss reads a target matrix as (outputs,
-        # rows), the scores' layout, at every evaluation (BinaryLoss._layout).
-        targets = np.asfortranarray(targets)
     if sp.issparse(X) and X.format != "csr":
         raise TypeError("sparse X must be CSR")
-
-    def block(rows):
-        X_rows = X[rows]
-        # The score bound costs K (p + 1) operations per evaluation of the
-        # block and saves passes over its K x n scores, so it is kept only
-        # where a block has more rows than a class has coefficients.
-        norm = None
-        if (
-            loss.uses_row_norms
-            and not sp.issparse(X)
-            and X.shape[1] + loss.fit_intercept <= X_rows.shape[0]
-        ):
-            norm = max_row_norm(X_rows)
-        # 0-d weights (unit weights) serve every block as they are.
-        return RowBlock(
-            X_rows,
-            targets[rows],
-            weights if weights.ndim == 0 else weights[rows],
-            start=rows.start,
-            max_row_norm=norm,
-        )
-
-    rows = InMemoryRows(block, X.shape[0], block_rows(X, loss.n_outputs))
     return penalized_objective(
         loss,
-        rows,
+        in_memory_rows(loss, X, targets, weights),
         l2,
         X.dtype,
         X.shape[1],
         data_max_abs=_max_abs(X),
         density=X.nnz / max(X.shape[0] * X.shape[1], 1) if sp.issparse(X) else 1.0,
     )
+
+
+def in_memory_rows(loss, X, targets, weights, start=0, row_norms=True):
+    """In-memory rows of ``X`` as the cache-sized blocks ``loss`` is summed
+    over (:func:`block_rows`), each a view of ``X``.
+
+    Also the rows of each chunk of a dask fit (:mod:`sksoftmax._dask`), so a
+    chunk of any size is evaluated block by block, as in memory.
+
+    Parameters
+    ----------
+    loss, X, targets, weights
+        As for :func:`in_memory_objective`.
+    start : int, default=0
+        Global index of the first row (see :class:`~sksoftmax._loss.RowBlock`).
+    row_norms : bool, default=True
+        Give dense blocks their largest row norm where ``loss`` uses it. It
+        costs a pass over ``X``, paid once for rows that stay in memory, but
+        at every evaluation for rows read again each time (out of core).
+
+    Returns
+    -------
+    rows : InMemoryRows
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    targets = np.asarray(targets)
+    if targets.ndim == 2:
+        # Column-major, once: the loss reads a target matrix as (outputs,
+        # rows), the scores' layout, at every evaluation (BinaryLoss._layout).
+        targets = np.asfortranarray(targets)
+    # The score bound costs K (p + 1) operations per evaluation of a block
+    # and saves passes over its K x n scores, so it is kept only where a
+    # block has more rows than a class has coefficients.
+    row_norms = row_norms and loss.uses_row_norms and not sp.issparse(X)
+
+    def block(rows):
+        X_rows = X[rows]
+        norm = None
+        if row_norms and X.shape[1] + loss.fit_intercept <= X_rows.shape[0]:
+            norm = max_row_norm(X_rows)
+        # 0-d weights (unit weights) serve every block as they are.
+        return RowBlock(
+            X_rows,
+            targets[rows],
+            weights if weights.ndim == 0 else weights[rows],
+            start=start + rows.start,
+            max_row_norm=norm,
+        )
+
+    return InMemoryRows(block, X.shape[0], block_rows(X, loss.n_outputs))
 
 
 def penalized_objective(

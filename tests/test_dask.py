@@ -23,8 +23,11 @@ try:
     import dask
     import dask.array as da
     import distributed
+    from dask.sizeof import sizeof
 
-    from sksoftmax._dask import DaskRows
+    from sksoftmax import _objective
+    from sksoftmax._dask import DaskData, DaskRows, dask_objective
+    from sksoftmax._loss import MultinomialLoss
 except ImportError as error:
     pytest.skip(f"dask is not usable: {error}", allow_module_level=True)
 
@@ -145,6 +148,40 @@ def test_ovr_labels_and_sparse_chunks(client, genres):
     Xd = da.from_array(X, chunks=(400, -1)).map_blocks(sp.csr_matrix)
     fitted = OneVsRestLogistic(tol=TOL).fit(Xd, da.from_array(y, chunks=400))
     assert_same_model(fitted, reference)
+
+
+@pytest.mark.parametrize("persist", [True, False], ids=["persisted", "out-of-core"])
+def test_chunks_are_summed_in_cache_sized_blocks(monkeypatch, persist):
+    """A chunk larger than an in-memory block is evaluated block by block,
+    as in memory: the blocks of :func:`in_memory_rows` (views of the chunk,
+    numbered by their global rows), row norms only where the chunk stays in
+    memory, and the in-memory objective's values."""
+    # 4 classes: 128 rows per block (dask's synchronous scheduler runs the
+    # tasks in this process, which sees the patched constant).
+    monkeypatch.setattr(_objective, "BLOCK_ENTRIES", 512)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1000, 6))
+    y = rng.integers(4, size=1000)
+    loss, weights, l2 = MultinomialLoss(4, True), np.asarray(1e-3), 0.1
+    coef = rng.standard_normal((4, 7))
+    config = {"scheduler": "sync", "sksoftmax.persist": persist}
+    with dask.config.set(config):
+        data = DaskData(da.from_array(X, chunks=((600, 400), -1)), "test", None)
+        objective = dask_objective(loss, data, y, weights, l2)
+        rows = dask.compute(*objective.rows.blocks)
+        values, grad = objective.value_gradient(coef)
+    assert [chunk.n_blocks for chunk in rows] == [5, 4]  # 600 / 120, 400 / 100
+    blocks = [block for chunk in rows for block in chunk.blocks]
+    starts = np.cumsum([0] + [block.n_rows for block in blocks])
+    np.testing.assert_array_equal([block.start for block in blocks], starts[:-1])
+    assert starts[-1] == X.shape[0]
+    assert all((block.max_row_norm is not None) == persist for block in blocks)
+    expected = _objective.in_memory_objective(loss, X, y, weights, l2)
+    expected_values, expected_grad = expected.value_gradient(coef)
+    np.testing.assert_allclose(values, expected_values, rtol=1e-13)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-15)
+    # dask's memory accounting sees the chunk's bytes, not a few per block.
+    assert X[:600].nbytes <= sizeof(rows[0]) <= X[:600].nbytes + 20_000
 
 
 def test_out_of_core_mode_gives_the_same_model(client, genres):
