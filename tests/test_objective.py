@@ -52,6 +52,49 @@ def test_row_blocks_add_up_to_the_whole(kind, sparse, monkeypatch):
     )
 
 
+def _unaligned_copy(array, offset=3):
+    """``array``'s values in a buffer ``offset`` bytes past an allocation's
+    start, as rows shipped to a dask worker can land."""
+    buffer = np.zeros(array.nbytes + offset, dtype=np.uint8)
+    copy = np.frombuffer(buffer.data, array.dtype, array.size, offset)
+    copy = copy.reshape(array.shape)
+    copy[...] = array
+    return copy
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_unaligned_rows_reach_the_loss_aligned(kind, monkeypatch):
+    """Unaligned rows (numpy's products leave BLAS on them) are evaluated on
+    aligned copies of each block, with the same results; the blocks keep
+    viewing the caller's rows."""
+    reference, rng = _objective(kind)
+    rows = reference.rows.blocks[0]
+    X, targets = _unaligned_copy(rows.X), _unaligned_copy(rows.targets)
+    weights = _unaligned_copy(rows.weights)
+    # (bool targets, one byte each, are aligned anywhere)
+    assert not (X.flags.aligned or weights.flags.aligned)
+    assert targets.dtype == bool or not targets.flags.aligned
+    loss, l2 = reference.loss, reference.penalty.l2
+    monkeypatch.setattr(objective_module, "BLOCK_ENTRIES", 256)
+    unaligned = in_memory_objective(loss, X, targets, weights, l2)
+    assert len(unaligned.rows.blocks) > 1
+    assert all(block.X.base is X.base for block in unaligned.rows.blocks)
+    seen = []
+
+    def spy(block, item, *args):
+        seen.append(block.X.flags.aligned and block.targets.flags.aligned)
+        return objective_module._value_gradient(block, item, *args)
+
+    coef = rng.normal(size=reference.coef_shape)
+    values, grad = unaligned.rows.map_sum(spy, loss, coef, np.float64)
+    assert seen and all(seen)
+    expected_values, expected_grad = reference.rows.map_sum(
+        objective_module._value_gradient, loss, coef, np.float64
+    )
+    np.testing.assert_allclose(values, expected_values, rtol=1e-13)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize(
     "n_features, n_outputs, limit",
