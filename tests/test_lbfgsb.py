@@ -151,12 +151,7 @@ def test_rounding_stop_ends_only_its_own_row():
     on its own; the other rows run as they would alone."""
     n = 12
     smooth = _smooth_function(n, seed=5)
-    functions = [smooth, _flat_function, smooth]
-
-    def function(X):
-        pairs = [f(x) for f, x in zip(functions, X, strict=True)]
-        return np.array([v for v, _ in pairs]), np.array([g for _, g in pairs])
-
+    function = _rows_function([smooth, _flat_function, smooth])
     X0 = np.tile(np.linspace(-1.0, 1.0, n), (3, 1))
     end = []
     statuses, iterations = _lbfgsb.run_lbfgsb_rows(
@@ -190,17 +185,22 @@ def test_fits_are_identical_on_both_routes(Estimator, monkeypatch):
     np.testing.assert_array_equal(direct.n_iter_, public.n_iter_)
 
 
-def _separable_function(n_rows, n, seed):
-    """Independent rows, each :func:`_smooth_function`-like: per-row values
-    and gradients, computed row by row so that a row's numbers do not depend
-    on the others."""
-    functions = [_smooth_function(n, seed + k) for k in range(n_rows)]
+def _rows_function(functions):
+    """Row ``k`` of ``X`` through ``functions[k]``: per-row values and
+    gradients, computed row by row so that a row's numbers do not depend on
+    the others."""
 
     def function(X):
         pairs = [f(x) for f, x in zip(functions, X, strict=True)]
         return np.array([v for v, _ in pairs]), np.array([g for _, g in pairs])
 
-    return functions, function
+    return function
+
+
+def _separable_function(n_rows, n, seed):
+    """Independent rows, each :func:`_smooth_function`-like."""
+    functions = [_smooth_function(n, seed + k) for k in range(n_rows)]
+    return functions, _rows_function(functions)
 
 
 @direct_only
