@@ -13,8 +13,8 @@ sums are added.
    objective evaluation (value and gradient) on the cluster against in
    memory, at the same coefficients, and both full fits (time, evaluations,
    coefficient agreement). Target: at most 1.5x per evaluation (met at
-   1.08x when the machine was loaded and evaluations slow; 2.6x on an idle
-   machine, where the fixed round trip of about 20 ms dominates).
+   1.08x when the machine was loaded and evaluations slow; 2.0x on an idle
+   machine, where the fixed round trip of one task per worker dominates).
 2. **Out of core**: X written to disk as chunked ``.npy`` files
    (``dask.array.to_npy_stack``) and larger than the workers' total
    ``memory_limit``; the fit reads the chunks again at every evaluation

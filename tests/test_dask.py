@@ -184,6 +184,49 @@ def test_chunks_are_summed_in_cache_sized_blocks(monkeypatch, persist):
     assert X[:600].nbytes <= sizeof(rows[0]) <= X[:600].nbytes + 20_000
 
 
+def test_persisted_chunks_run_one_task_per_worker_thread(client, genres):
+    """Persisted chunks are evaluated in one task per worker thread (one
+    each here), over the chunks that worker holds; the sums are the
+    per-chunk tasks' and the in-memory objective's."""
+    from distributed import futures_of
+
+    X, labels = genres
+    _, y = np.unique(labels, return_inverse=True)
+    loss, weights, l2 = MultinomialLoss(int(y.max()) + 1, True), np.asarray(1e-3), 0.1
+    coef = np.random.default_rng(0).standard_normal((loss.n_outputs, X.shape[1] + 1))
+    objective = dask_objective(loss, da.from_array(X, chunks=(150, -1)), y, weights, l2)
+    values, grad = objective.value_gradient(coef)
+    groups = objective.rows._groups
+    assert len(groups) == len(client.nthreads()) == 2
+    assert sorted(i for group in groups for i in group) == list(range(8))
+    for group in groups:
+        futures = [futures_of(objective.rows.blocks[i])[0] for i in group]
+        holders = client.who_has(futures)
+        assert len({holders[future.key][0] for future in futures}) == 1
+    expected = _objective.in_memory_objective(loss, X, y, weights, l2)
+    expected_values, expected_grad = expected.value_gradient(coef)
+    np.testing.assert_allclose(values, expected_values, rtol=1e-13)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-15)
+    objective.rows._groups = False  # one task per chunk, and a tree
+    chunk_values, chunk_grad = objective.value_gradient(coef)
+    np.testing.assert_allclose(values, chunk_values, rtol=1e-13)
+    np.testing.assert_allclose(grad, chunk_grad, rtol=1e-12, atol=1e-15)
+
+
+def test_lazy_chunks_are_not_grouped(client, genres):
+    """Chunks read again at every evaluation (out of core) have no home
+    worker: one task per chunk, wherever the scheduler puts it."""
+    X, labels = genres
+    _, y = np.unique(labels, return_inverse=True)
+    loss = MultinomialLoss(int(y.max()) + 1, True)
+    with dask.config.set({"sksoftmax.persist": False}):
+        objective = dask_objective(
+            loss, da.from_array(X, chunks=(300, -1)), y, np.asarray(1e-3), 0.1
+        )
+    objective.value_gradient(np.zeros((loss.n_outputs, X.shape[1] + 1)))
+    assert objective.rows._groups is False
+
+
 def test_out_of_core_mode_gives_the_same_model(client, genres):
     """X read again from its source by every evaluation (not persisted)."""
     X, y = genres
