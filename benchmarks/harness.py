@@ -33,6 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from sksoftmax import OneVsRestLogistic, SoftmaxRegression
 from sksoftmax._loss import binary_objective, multinomial_objective
+from sksoftmax._solver import SAMPLE_STEP
 
 # newton-cholesky forms and factorises a dense Hessian of n_params rows, with
 # n_params = K * (p + 1) (multinomial) or p + 1 per label (one-vs-rest).
@@ -270,12 +271,16 @@ def objective(estimator, problem, C):
 
 
 def our_evaluations(estimator):
-    """``_solver_result.n_evaluations`` of a sksoftmax fit, or None if absent."""
+    """Evaluations of a sksoftmax fit in units of one on all rows, or None
+    if absent: ``_solver_result.n_evaluations``, plus the evaluations on the
+    row sample a tall fit starts from, each over one row in
+    ``sksoftmax._solver.SAMPLE_STEP`` (rounded up)."""
     result = getattr(estimator, "_solver_result", None)
     value = getattr(result, "n_evaluations", None)
     if value is None:
         return None
-    return int(np.sum(value))
+    sampled = int(getattr(result, "n_sample_evaluations", 0))
+    return int(np.sum(value)) + -(-sampled // SAMPLE_STEP)
 
 
 # -- untimed extras ----------------------------------------------------------------

@@ -352,6 +352,17 @@ class MultinomialLoss(_RowLoss):
             wrong &= block.weights > 0
         return np.array([np.count_nonzero(wrong)])
 
+    def outcome_counts(self, block):
+        """Rows of positive weight in each class (first row) and in all
+        (second row), shape (2, K), float64 (sums over blocks)."""
+        targets = block.targets
+        if block.weights.ndim:
+            targets = targets[block.weights > 0]
+        counts = np.bincount(targets, minlength=self.n_outputs)
+        return np.stack([counts, np.full(self.n_outputs, targets.shape[0])]).astype(
+            np.float64
+        )
+
 
 class BinaryLoss(_RowLoss):
     """K independent binary log-losses (one logistic regression per column).
@@ -511,6 +522,22 @@ class BinaryLoss(_RowLoss):
         S, _ = self._layout(block, np.float64)
         wrong &= S > 0
         return np.count_nonzero(wrong, axis=1)
+
+    def outcome_counts(self, block):
+        """Rows of positive weight with a positive target (first row) and in
+        all (second row), per output: shape (2, K), float64 (sums over
+        blocks)."""
+        weighted = np.broadcast_to(
+            np.asarray(block.weights).reshape(block.n_rows, -1)
+            if block.weights.ndim
+            else block.weights,
+            block.targets.shape,
+        )
+        weighted = weighted > 0
+        positives = np.count_nonzero(weighted & (block.targets != 0), axis=0)
+        return np.stack([positives, np.count_nonzero(weighted, axis=0)]).astype(
+            np.float64
+        )
 
 
 # -- the objective at scikit-learn's scale -------------------------------------

@@ -112,6 +112,15 @@ class Objective(Protocol):
         """Multiply-adds of an evaluation's two products with ``X``, per
         output."""
 
+    def row_sample(self, step):
+        """The objective on every ``step``-th row (by global index), its
+        weights rescaled so that its data term estimates this one's, the
+        same penalty; None where the rows cannot be sampled."""
+
+    def fewest_outcome_rows(self):
+        """Per output, the rows of positive weight in its rarer outcome (a
+        class and the others, or a label's two values)."""
+
 
 # -- row sources ------------------------------------------------------------------
 
@@ -210,6 +219,39 @@ class InMemoryRows:
         ]
         self.n_samples = n_samples
 
+    @classmethod
+    def from_blocks(cls, blocks):
+        """Rows made of the given :class:`~sksoftmax._loss.RowBlock` s."""
+        rows = cls(None, 0, 1)
+        rows.blocks = list(blocks)
+        rows.n_samples = sum(block.n_rows for block in rows.blocks)
+        return rows
+
+    def sample(self, step):
+        """Every ``step``-th row by global index, as strided views of the
+        blocks (nothing is copied), numbered from 0; None for sparse rows
+        (a strided view of CSR rows is a copy)."""
+        blocks = []
+        for block in self.blocks:
+            if sp.issparse(block.X):
+                return None
+            offset = -block.start % step
+            if offset >= block.n_rows:
+                continue
+            rows = slice(offset, None, step)
+            weights = block.weights if block.weights.ndim == 0 else block.weights[rows]
+            # A subset's rows have at most the block's largest norm.
+            blocks.append(
+                RowBlock(
+                    block.X[rows],
+                    block.targets[rows],
+                    weights,
+                    start=(block.start + offset) // step,
+                    max_row_norm=block.max_row_norm,
+                )
+            )
+        return InMemoryRows.from_blocks(blocks)
+
     @property
     def n_blocks(self):
         return len(self.blocks)
@@ -285,6 +327,21 @@ def _kept_value_gradient(block, curvature, loss):
 
 def _hessian_product(block, curvature, loss, V):
     return loss.hessian_product(curvature, V, block)
+
+
+def _outcome_counts(block, _, loss):
+    return loss.outcome_counts(block)
+
+
+def _row_weight_totals(block, _):
+    weights = block.weights
+    if weights.ndim == 0:
+        return weights * block.n_rows
+    return weights.sum(axis=0)
+
+
+def _scaled_weights(block, factor):
+    return replace(block, weights=block.weights * factor)
 
 
 def _misclassified(block, _, loss, coef):
@@ -452,6 +509,7 @@ class PenalizedObjective:
         self.n_features = n_features
         self.density = max(float(density), DENSITY_FLOOR)
         self.precision = Float32Policy(data_dtype, data_max_abs)
+        self._data = (data_dtype, data_max_abs)
         self._anchors = None
 
     def _group(self, per_row):
@@ -532,6 +590,34 @@ class PenalizedObjective:
 
     def drop_anchor(self):
         self._anchors = None
+
+    def row_sample(self, step):
+        sample = getattr(self.rows, "sample", None)
+        rows = None if sample is None else sample(step)
+        if rows is None or rows.n_samples == 0:
+            return None
+        totals = np.asarray(rows.map_sum(_row_weight_totals), dtype=np.float64)
+        if not np.all(totals > 0):
+            return None
+        # Rescaled so that the sample's weights sum to one per output, as
+        # the full rows' do (SolverScale): the same objective, estimated.
+        rows = InMemoryRows.from_blocks(
+            _scaled_weights(block, 1.0 / totals) for block in rows.blocks
+        )
+        data_dtype, data_max_abs = self._data
+        return PenalizedObjective(
+            self.loss,
+            rows,
+            self.penalty,
+            data_dtype,
+            self.n_features,
+            data_max_abs=data_max_abs,
+            density=self.density,
+        )
+
+    def fewest_outcome_rows(self):
+        in_class, total = self.rows.map_sum(_outcome_counts, self.loss)
+        return np.minimum(in_class, total - in_class)
 
     def rebuild_cost(self):
         # Per output: a Gram of p columns over the sampled rows (or all),

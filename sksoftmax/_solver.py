@@ -133,6 +133,32 @@ DIAGONAL_REFRESH_INTERVAL = 25
 REFRESH_GROWTH = 2
 
 
+# A cold start on data with many more rows than coefficients first solves the
+# objective on every SAMPLE_STEP-th row (strided views: nothing is copied;
+# a systematic sample, so rows sorted by class are still represented), for
+# at most SAMPLE_START_MAX_ITER iterations, and starts the fit on all rows
+# from there: near the solution, with the first preconditioner built there.
+# Each sample iteration costs a tenth of one on all rows, and the full run
+# then needs fewer: 200,000 x 20 with 5 classes took 11-12 iterations
+# instead of 18 at tol=1e-4 and 15-16 instead of 23 at 1e-10 (fits
+# 1.12-1.26x faster, A/B interleaved, medians of 5); standardised
+# make_classification data, 100,000 x 50 with 10 classes 1.25-1.40x,
+# 500,000 x 10 with 3 classes 1.26-1.29x, 200,000 x 100 with 20 classes
+# 1.23-1.28x, and one-vs-rest 200,000 x 20 with 5 labels 1.26-1.29x; the
+# same objectives to 1e-10 (relative). 6 sample iterations did as well as 10
+# or 15 there. It applies only where the sample still holds at least
+# SAMPLE_MIN_ROWS_PER_COEF rows per coefficient of every output's rarer
+# outcome (a class against the rest, a label's two values): with fewer the
+# sample's solution is too far from the full one (20,000 x 16 with 26
+# classes, 4.5 such rows: 1.1-2x slower at C >= 1; 10,000 x 100 with 50
+# labels, some rare: 1.5x slower), and where an evaluation on all rows
+# makes at least SAMPLE_START_MIN_MULTIPLY_ADDS multiply-adds, since the
+# phase has a fixed cost of its own (50,000 x 20 with 5 classes, 1e7: 0.95x).
+SAMPLE_STEP = 10
+SAMPLE_START_MAX_ITER = 10
+SAMPLE_MIN_ROWS_PER_COEF = 10
+SAMPLE_START_MIN_MULTIPLY_ADDS = 2e7
+
 # Separable objectives (one-vs-rest) run one L-BFGS-B per output, in
 # lockstep (one evaluation serves them all), instead of one run over all
 # outputs: a joint run shares its step lengths and curvature pairs between
@@ -201,7 +227,11 @@ class SolverResult:
         rounding error, which scikit-learn counts as converged.
     n_evaluations : int
         Objective evaluations (value and gradient, or value alone) plus
-        Hessian-vector products.
+        Hessian-vector products, on all rows.
+    n_sample_evaluations : int
+        Evaluations on the row sample the fit started from, each over one
+        row in ``SAMPLE_STEP`` (see :meth:`LBFGSSolver.start_from_sample`);
+        0 when it did not.
     """
 
     coef: np.ndarray
@@ -212,6 +242,7 @@ class SolverResult:
     message: str
     stalled: bool = False
     n_evaluations: int = 0
+    n_sample_evaluations: int = 0
 
 
 @dataclasses.dataclass
@@ -257,6 +288,10 @@ class LBFGSSolver:
     memory : NewtonMemory or None, default=None
         A Hessian carried from a fit on the same rows (a C path); this fit
         starts from it and leaves its own in it.
+    sample_start : bool, default=True
+        Let a cold start on tall data begin on a sample of the rows (see
+        :meth:`start_from_sample`); the run on the sample itself does not
+        sample again.
     """
 
     def __init__(
@@ -269,6 +304,7 @@ class LBFGSSolver:
         precondition=True,
         refine=True,
         memory=None,
+        sample_start=True,
     ):
         self.objective = objective
         self.tol = tol
@@ -277,6 +313,7 @@ class LBFGSSolver:
         self.precondition = precondition
         self.refine_enabled = refine
         self.memory = memory
+        self.sample_start = sample_start
         self.shape = objective.coef_shape
         self.separable = objective.separable
 
@@ -402,6 +439,39 @@ class LBFGSSolver:
         )
 
     # -- phases ---------------------------------------------------------------
+
+    def start_from_sample(self, coef0):
+        """A cold start's point, improved on a sample of the rows where that
+        pays (see ``SAMPLE_STEP``); ``coef0`` itself otherwise."""
+        self.n_sample_evaluations = 0
+        objective = self.objective
+        if (
+            not self.sample_start
+            or np.any(coef0)
+            or self.memory is not None
+            or objective.precision.low_precision
+            or objective.output_evaluation_cost() * self.shape[0]
+            < SAMPLE_START_MIN_MULTIPLY_ADDS
+        ):
+            return coef0
+        sample = objective.row_sample(SAMPLE_STEP)
+        if sample is None or np.any(
+            sample.fewest_outcome_rows() < SAMPLE_MIN_ROWS_PER_COEF * self.shape[1]
+        ):
+            return coef0
+        if self.verbose:
+            print(f"[sksoftmax] starting from every {SAMPLE_STEP}th row")
+        result = LBFGSSolver(
+            sample,
+            tol=self.tol,
+            max_iter=min(SAMPLE_START_MAX_ITER, self.max_iter),
+            verbose=self.verbose,
+            precondition=self.precondition,
+            refine=False,
+            sample_start=False,
+        ).solve(coef0)
+        self.n_sample_evaluations = result.n_evaluations
+        return result.coef
 
     def setup(self, coef0):
         """Evaluate the starting point; choose the preconditioner."""
@@ -939,6 +1009,7 @@ class LBFGSSolver:
             message=self.message,
             stalled=self.stalled,
             n_evaluations=self.n_evaluations,
+            n_sample_evaluations=self.n_sample_evaluations,
         )
 
     def solve(self, coef0):
@@ -946,6 +1017,7 @@ class LBFGSSolver:
         :class:`SolverResult` and leaves the last Hessian formed, if any, in
         the memory."""
         with _single_threaded_scipy_blas():
+            coef0 = self.start_from_sample(coef0)
             self.setup(coef0)
             self._run()
         if self.memory is not None and self._last_data_hessian is not None:

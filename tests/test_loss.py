@@ -11,7 +11,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import log_loss
 
-from sksoftmax._loss import binary_objective, multinomial_objective
+from sksoftmax._loss import (
+    BinaryLoss,
+    MultinomialLoss,
+    RowBlock,
+    binary_objective,
+    multinomial_objective,
+)
 
 N_SAMPLES, N_FEATURES, N_OUTPUTS = 30, 4, 3
 
@@ -636,3 +642,31 @@ def test_multinomial_evaluation_with_a_row_norm_bound_is_the_same(weights, logit
     )
     np.testing.assert_allclose(v2[0], value, rtol=1e-12)
     _assert_close(g2, grad, 1e-11)
+
+
+@pytest.mark.parametrize("weights", ["unit", "rows", "rows_and_outputs"])
+@pytest.mark.parametrize("Loss", [MultinomialLoss, BinaryLoss])
+def test_outcome_counts_count_rows_of_positive_weight(Loss, weights):
+    """Per output: the rows of positive weight in its class (or with a
+    positive label), and all rows of positive weight, counted directly."""
+    rng = np.random.default_rng(0)
+    n, K = 200, 4
+    X = rng.normal(size=(n, 3))
+    if Loss is MultinomialLoss:
+        targets = rng.integers(0, K, size=n)
+        positive = (targets[:, None] == np.arange(K)).astype(int)
+    else:
+        positive = (rng.random((n, K)) < 0.3).astype(int)
+        targets = positive
+    if weights == "unit":
+        w = np.asarray(1.0 / n)
+        kept = np.ones((n, K), dtype=bool)
+    elif weights == "rows" or Loss is MultinomialLoss:
+        w = rng.uniform(0, 1, size=n) * (rng.random(n) < 0.7)
+        kept = np.broadcast_to((w > 0)[:, None], (n, K))
+    else:
+        w = rng.uniform(0, 1, size=(n, K)) * (rng.random((n, K)) < 0.7)
+        kept = w > 0
+    counts = Loss(K, True).outcome_counts(RowBlock(X, targets, w))
+    np.testing.assert_array_equal(counts[0], (positive * kept).sum(axis=0))
+    np.testing.assert_array_equal(counts[1], kept.sum(axis=0))

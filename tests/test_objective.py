@@ -342,3 +342,63 @@ def test_blocks_know_their_row_norms_where_the_bound_pays(
             )
         else:
             assert block.max_row_norm is None
+
+
+@pytest.mark.parametrize("weights", ["unit", "rows"])
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_row_sample_is_the_objective_of_every_step_th_row(kind, weights, monkeypatch):
+    """Strided views (no copy) of every step-th row by global index, across
+    block boundaries, with the weights renormalised as for those rows
+    alone: the in-memory objective of X[::step]."""
+    monkeypatch.setattr(objective_module, "BLOCK_ENTRIES", 64)
+    rng = np.random.default_rng(3)
+    n, step = 1003, 5
+    X = rng.normal(size=(n, 5))
+    if kind == "multinomial":
+        loss, targets, l2 = MultinomialLoss(4, True), rng.integers(0, 4, size=n), 0.01
+    else:
+        loss, targets = BinaryLoss(3, True), rng.random((n, 3)) < 0.4
+        l2 = np.array([0.01, 0.1, 1.0])
+    if weights == "unit":
+        s, s_sample = np.asarray(1.0 / n), np.asarray(1.0 / len(range(0, n, step)))
+    else:
+        s = rng.uniform(0.5, 2.0, size=n)
+        s /= s.sum()
+        s_sample = s[::step] / s[::step].sum()
+    whole = in_memory_objective(loss, X, targets, s, l2)
+    assert whole.rows.n_blocks > 10 and whole.rows.blocks[1].start % step
+    sample = whole.row_sample(step)
+    expected = in_memory_objective(loss, X[::step], targets[::step], s_sample, l2)
+    assert sample.rows.n_samples == expected.rows.n_samples
+    assert all(np.shares_memory(block.X, X) for block in sample.rows.blocks)
+    coef = rng.normal(size=whole.coef_shape)
+    values, grad = sample.value_gradient(coef)
+    expected_values, expected_grad = expected.value_gradient(coef)
+    np.testing.assert_allclose(values, expected_values, rtol=1e-13)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_fewest_outcome_rows_is_the_rarer_outcome_per_output(kind):
+    objective, _ = _objective(kind)
+    block = objective.rows.blocks[0]
+    targets = block.targets
+    if kind == "multinomial":
+        in_class = np.bincount(targets, minlength=4)
+    else:
+        in_class = targets.sum(axis=0)
+    expected = np.minimum(in_class, block.n_rows - in_class)
+    np.testing.assert_array_equal(objective.fewest_outcome_rows(), expected)
+
+
+def test_rows_that_cannot_be_sampled_give_no_sample():
+    """Sparse rows (a strided CSR view is a copy) and a sample whose rows
+    all weigh nothing give None."""
+    sparse, _ = _objective("multinomial", sparse=True)
+    assert sparse.row_sample(3) is None
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(30, 2)), rng.integers(0, 2, size=30)
+    s = np.where(np.arange(30) % 3 == 0, 0.0, 1.0 / 20)
+    objective = in_memory_objective(MultinomialLoss(2, True), X, y, s, 0.1)
+    assert objective.row_sample(3) is None
+    assert objective.row_sample(2) is not None

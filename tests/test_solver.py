@@ -14,7 +14,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 from sksoftmax import OneVsRestLogistic, SoftmaxRegression, _solver
-from sksoftmax._loss import binary_objective, multinomial_objective
+from sksoftmax._loss import (
+    BinaryLoss,
+    MultinomialLoss,
+    binary_objective,
+    multinomial_objective,
+)
+from sksoftmax._objective import in_memory_objective
 from sksoftmax._penalty import SolverScale
 
 N_CLASSES = 3
@@ -871,3 +877,83 @@ def test_per_row_rounds_evaluate_only_the_rows_that_moved(monkeypatch):
         ]
         assert label[0] == pytest.approx(label[1], rel=1e-10)
     np.testing.assert_array_equal(partial.n_iter_, whole.n_iter_)
+
+
+# -- a start from a sample of rows ---------------------------------------------
+
+
+def _tall(kind, n_samples=20_000, rare=False):
+    """The objective of a tall problem: 20,000 rows of 6 features, 3
+    classes (at test size it qualifies for a sample start only once the
+    tests lift ``SAMPLE_START_MIN_MULTIPLY_ADDS``)."""
+    X, y = _problem(2, n_samples=n_samples, n_features=6)
+    if rare:
+        y[y == 2] = 0
+        y[:20] = 2  # 20 rows of class 2: 2 in the sample
+    n = X.shape[0]
+    if kind == "multinomial":
+        return in_memory_objective(
+            MultinomialLoss(N_CLASSES, True), X, y, np.asarray(1.0 / n), 1.0 / n
+        )
+    Y = y[:, None] == np.arange(N_CLASSES)
+    return in_memory_objective(
+        BinaryLoss(N_CLASSES, True), X, Y, np.asarray(1.0 / n), 1.0 / n
+    )
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_cold_start_on_tall_data_starts_from_a_row_sample(kind, monkeypatch):
+    """On tall data a cold start first solves on every SAMPLE_STEP-th row:
+    the fit then meets tol at the same objective, with fewer evaluations on
+    all rows."""
+    monkeypatch.setattr(_solver, "SAMPLE_START_MIN_MULTIPLY_ADDS", 0)
+    objective = _tall(kind)
+    tol, coef0 = 1e-8, np.zeros(objective.coef_shape)
+    sampled = _solver.minimize_lbfgs(objective, coef0, tol=tol, max_iter=500)
+    monkeypatch.setattr(_solver, "SAMPLE_START_MIN_MULTIPLY_ADDS", np.inf)
+    plain = _solver.minimize_lbfgs(objective, coef0, tol=tol, max_iter=500)
+    assert sampled.n_sample_evaluations > 0 and plain.n_sample_evaluations == 0
+    assert sampled.converged.all() and plain.converged.all()
+    assert sampled.n_evaluations < plain.n_evaluations
+    np.testing.assert_allclose(sampled.value, plain.value, rtol=1e-9)
+    assert not np.any(coef0)
+
+
+@pytest.mark.parametrize(
+    "case", ["warm start", "rare class", "small data", "path memory", "float32"]
+)
+def test_no_sample_start_where_it_cannot_pay(case, monkeypatch):
+    """Warm starts, a sample with too few rows of some class, cheap
+    evaluations, a C path's fits and float32 products start where they
+    are."""
+    if case != "small data":
+        monkeypatch.setattr(_solver, "SAMPLE_START_MIN_MULTIPLY_ADDS", 0)
+    objective = _tall("multinomial", rare=case == "rare class")
+    coef0 = np.zeros(objective.coef_shape)
+    options = {}
+    if case == "warm start":
+        coef0[0, 0] = 0.1
+    elif case == "path memory":
+        options["memory"] = _solver.NewtonMemory()
+    elif case == "float32":
+        X, y = _problem(2, n_samples=20_000, n_features=6)
+        objective = in_memory_objective(
+            MultinomialLoss(N_CLASSES, True),
+            X.astype(np.float32),
+            y,
+            np.asarray(1.0 / len(y)),
+            1.0 / len(y),
+        )
+        assert objective.precision.low_precision
+    result = _solver.minimize_lbfgs(objective, coef0, tol=1e-6, max_iter=100, **options)
+    assert result.n_sample_evaluations == 0
+    assert result.converged.all()
+
+
+def test_verbose_announces_the_sample_start(monkeypatch, capsys):
+    monkeypatch.setattr(_solver, "SAMPLE_START_MIN_MULTIPLY_ADDS", 0)
+    objective = _tall("multinomial")
+    _solver.minimize_lbfgs(
+        objective, np.zeros(objective.coef_shape), tol=1e-6, max_iter=100, verbose=1
+    )
+    assert f"every {_solver.SAMPLE_STEP}th row" in capsys.readouterr().out
