@@ -145,6 +145,15 @@ class RowSource(Protocol):
         """Evaluate ``function(block, *args)`` per block and keep the results
         with the blocks; returns a handle for :meth:`map_sum`."""
 
+    def sample(self, step):
+        """Optional (in-memory rows only): every ``step``-th row by global
+        index, as a row source of the same kind, or None where the rows
+        cannot be sampled without a copy."""
+
+    def scaled_weights(self, factor):
+        """Optional (with :meth:`sample`): the same rows, weights times
+        ``factor``."""
+
 
 # In-memory blocks hold at most this many (row, output) work-array entries:
 # 256K float64 entries (2 MB) keep every temporary small next to X and in
@@ -251,6 +260,13 @@ class InMemoryRows:
                 )
             )
         return InMemoryRows.from_blocks(blocks)
+
+    def scaled_weights(self, factor):
+        """The same rows with their weights times ``factor`` (a number, or
+        one per output)."""
+        return InMemoryRows.from_blocks(
+            _scaled_weights(block, factor) for block in self.blocks
+        )
 
     @property
     def n_blocks(self):
@@ -601,9 +617,7 @@ class PenalizedObjective:
             return None
         # Rescaled so that the sample's weights sum to one per output, as
         # the full rows' do (SolverScale): the same objective, estimated.
-        rows = InMemoryRows.from_blocks(
-            _scaled_weights(block, 1.0 / totals) for block in rows.blocks
-        )
+        rows = rows.scaled_weights(1.0 / totals)
         data_dtype, data_max_abs = self._data
         return PenalizedObjective(
             self.loss,

@@ -213,6 +213,35 @@ def test_persisted_chunks_run_one_task_per_worker_thread(client, genres):
     np.testing.assert_allclose(grad, chunk_grad, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.parametrize("Estimator", [SoftmaxRegression, OneVsRestLogistic])
+def test_tall_dask_fit_starts_from_zero_and_meets_tol(client, monkeypatch, Estimator):
+    """An in-memory fit of tall data starts from every 10th row (here with
+    its cost threshold lifted for test-sized data); a fit over chunks does
+    not (on a cluster each evaluation of the sample pays a full round trip),
+    takes the plain start's iterations, and meets the same tol."""
+    from sklearn.datasets import make_classification
+
+    from sksoftmax import _solver
+
+    monkeypatch.setattr(_solver, "SAMPLE_START_MIN_MULTIPLY_ADDS", 0)
+    X, y = make_classification(
+        n_samples=5000,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        n_clusters_per_class=1,
+        random_state=0,
+    )
+    sampled = Estimator(tol=TOL).fit(X, y)
+    assert sampled._solver_result.n_sample_evaluations > 0
+    fitted = Estimator(tol=TOL).fit(da.from_array(X, chunks=(697, -1)), y)
+    result = fitted._solver_result
+    assert result.n_sample_evaluations == 0 and result.converged.all()
+    monkeypatch.setattr(_solver, "SAMPLE_START_MIN_MULTIPLY_ADDS", np.inf)
+    assert_same_model(fitted, Estimator(tol=TOL).fit(X, y))
+
+
 def test_lazy_chunks_are_not_grouped(client, genres):
     """Chunks read again at every evaluation (out of core) have no home
     worker: one task per chunk, wherever the scheduler puts it."""
