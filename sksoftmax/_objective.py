@@ -203,38 +203,33 @@ def _add(total, part):
 
 
 class InMemoryRows:
-    """Rows held in memory, split into equal blocks (views of ``X``: nothing
-    is copied).
+    """Rows held in memory, as :class:`~sksoftmax._loss.RowBlock` s (views of
+    ``X``: nothing is copied).
 
     Parameters
     ----------
-    block_factory : callable
-        ``block_factory(rows)`` returns the :class:`~sksoftmax._loss.RowBlock`
-        of a slice of rows.
-    n_samples : int
-        Number of rows.
-    rows_per_block : int
-        Most rows per block (:func:`block_rows`); blocks are made equal.
+    blocks : iterable of RowBlock
+        The blocks, in row order (:meth:`equal_blocks` splits ``X`` into
+        them).
     """
 
-    def __init__(self, block_factory, n_samples, rows_per_block):
+    def __init__(self, blocks):
+        self.blocks = list(blocks)
+        self.n_samples = sum(block.n_rows for block in self.blocks)
+
+    @classmethod
+    def equal_blocks(cls, block_factory, n_samples, rows_per_block):
+        """Rows split into equal blocks of at most ``rows_per_block`` rows
+        (:func:`block_rows`); ``block_factory(rows)`` returns the block of
+        a slice of rows."""
         size = max(1, int(rows_per_block))
         # Equal blocks, not full ones and a sliver.
         n_blocks = -(-n_samples // size)
         size = max(1, -(-n_samples // max(n_blocks, 1)))
-        self.blocks = [
+        return cls(
             block_factory(slice(start, min(start + size, n_samples)))
             for start in range(0, n_samples, size)
-        ]
-        self.n_samples = n_samples
-
-    @classmethod
-    def from_blocks(cls, blocks):
-        """Rows made of the given :class:`~sksoftmax._loss.RowBlock` s."""
-        rows = cls(None, 0, 1)
-        rows.blocks = list(blocks)
-        rows.n_samples = sum(block.n_rows for block in rows.blocks)
-        return rows
+        )
 
     def sample(self, step):
         """Every ``step``-th row by global index, as strided views of the
@@ -259,14 +254,12 @@ class InMemoryRows:
                     max_row_norm=block.max_row_norm,
                 )
             )
-        return InMemoryRows.from_blocks(blocks)
+        return InMemoryRows(blocks)
 
     def scaled_weights(self, factor):
         """The same rows with their weights times ``factor`` (a number, or
         one per output)."""
-        return InMemoryRows.from_blocks(
-            _scaled_weights(block, factor) for block in self.blocks
-        )
+        return InMemoryRows(_scaled_weights(block, factor) for block in self.blocks)
 
     @property
     def n_blocks(self):
@@ -744,7 +737,7 @@ def in_memory_rows(loss, X, targets, weights, start=0, row_norms=True):
             max_row_norm=norm,
         )
 
-    return InMemoryRows(block, X.shape[0], block_rows(X, loss.n_outputs))
+    return InMemoryRows.equal_blocks(block, X.shape[0], block_rows(X, loss.n_outputs))
 
 
 def penalized_objective(
