@@ -139,9 +139,9 @@ REFRESH_GROWTH = 2
 # at most SAMPLE_START_MAX_ITER iterations, and starts the fit on all rows
 # from there: near the solution, with the first preconditioner built there.
 # Each sample iteration costs a tenth of one on all rows, and the full run
-# then needs fewer: 200,000 x 20 with 5 classes took 11-12 iterations
-# instead of 18 at tol=1e-4 and 15-16 instead of 23 at 1e-10 (fits
-# 1.12-1.26x faster, A/B interleaved, medians of 5); standardised
+# then needs fewer: 200,000 x 20 with 5 classes took 10-16 iterations
+# instead of 18-23 over C in {0.01, 1, 100} and tol in {1e-4, 1e-6, 1e-10}
+# (fits 1.18-1.39x faster, A/B interleaved, medians of 7); standardised
 # make_classification data, 100,000 x 50 with 10 classes 1.25-1.40x,
 # 500,000 x 10 with 3 classes 1.26-1.29x, 200,000 x 100 with 20 classes
 # 1.23-1.28x, and one-vs-rest 200,000 x 20 with 5 labels 1.26-1.29x; the
@@ -450,6 +450,7 @@ class LBFGSSolver:
         objective = self.objective
         if (
             not self.sample_start
+            or self.max_iter < 1
             or np.any(coef0)
             or self.memory is not None
             or objective.precision.low_precision

@@ -920,12 +920,13 @@ def test_cold_start_on_tall_data_starts_from_a_row_sample(kind, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "case", ["warm start", "rare class", "small data", "path memory", "float32"]
+    "case",
+    ["warm start", "rare class", "small data", "path memory", "float32", "max_iter=0"],
 )
 def test_no_sample_start_where_it_cannot_pay(case, monkeypatch):
     """Warm starts, a sample with too few rows of some class, cheap
-    evaluations, a C path's fits and float32 products start where they
-    are."""
+    evaluations, a C path's fits, float32 products and a run allowed no
+    iteration start where they are."""
     if case != "small data":
         monkeypatch.setattr(_solver, "SAMPLE_START_MIN_MULTIPLY_ADDS", 0)
     objective = _tall("multinomial", rare=case == "rare class")
@@ -945,9 +946,12 @@ def test_no_sample_start_where_it_cannot_pay(case, monkeypatch):
             1.0 / len(y),
         )
         assert objective.precision.low_precision
-    result = _solver.minimize_lbfgs(objective, coef0, tol=1e-6, max_iter=100, **options)
+    max_iter = 0 if case == "max_iter=0" else 100
+    result = _solver.minimize_lbfgs(
+        objective, coef0, tol=1e-6, max_iter=max_iter, **options
+    )
     assert result.n_sample_evaluations == 0
-    assert result.converged.all()
+    assert result.converged.all() == (max_iter > 0)
 
 
 def test_verbose_announces_the_sample_start(monkeypatch, capsys):
