@@ -166,12 +166,9 @@ def _checked_chunk_rows(loss, chunk, targets, weights, start, estimator_name):
     return in_memory_rows(loss, checked, targets, weights, start, row_norms=False)
 
 
-def _apply(function, rows, kept, *args):
-    return rows.map_sum(function, *args, kept=kept)
-
-
 def _apply_group(function, n_chunks, *values):
-    """:func:`_apply` over the chunks of one task, added in chunk order.
+    """``map_sum`` over the rows of the chunks of one task, added in chunk
+    order.
 
     ``values`` are the chunks' rows, then their kept items, then the
     arguments: top-level arguments, because dask wraps a dependency nested
@@ -317,14 +314,8 @@ class DaskRows:
         if self._groups is None:
             # Once per fit: persisted chunks stay on their workers.
             self._groups = _worker_groups(self.client, self.blocks) or False
-        if not self._groups:
-            task = dask.delayed(_apply, pure=False)
-            parts = [
-                task(function, block, item, *args)
-                for block, item in zip(self.blocks, items, strict=True)
-            ]
-            (total,) = dask.compute(_tree_sum(parts))
-            return total
+        # Without worker groups, one task per chunk and a tree sum.
+        groups = self._groups or [[index] for index in range(self.n_blocks)]
         task = dask.delayed(_apply_group, pure=False)
         parts = [
             task(
@@ -334,9 +325,9 @@ class DaskRows:
                 *[items[i] for i in group],
                 *args,
             )
-            for group in self._groups
+            for group in groups
         ]
-        if len(parts) > CLIENT_SUM_MAX_PARTS:
+        if not self._groups or len(parts) > CLIENT_SUM_MAX_PARTS:
             (total,) = dask.compute(_tree_sum(parts))
             return total
         return _sum_parts(*dask.compute(*parts))

@@ -527,15 +527,10 @@ class BinaryLoss(_RowLoss):
         """Rows of positive weight with a positive target (first row) and in
         all (second row), per output: shape (2, K), float64 (sums over
         blocks)."""
-        weighted = np.broadcast_to(
-            np.asarray(block.weights).reshape(block.n_rows, -1)
-            if block.weights.ndim
-            else block.weights,
-            block.targets.shape,
-        )
-        weighted = weighted > 0
-        positives = np.count_nonzero(weighted & (block.targets != 0), axis=0)
-        return np.stack([positives, np.count_nonzero(weighted, axis=0)]).astype(
+        S, ST = self._layout(block, np.float64)
+        weighted = np.broadcast_to(S > 0, ST.shape)
+        positives = np.count_nonzero(ST > 0, axis=1)
+        return np.stack([positives, np.count_nonzero(weighted, axis=1)]).astype(
             np.float64
         )
 
