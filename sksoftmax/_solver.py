@@ -161,6 +161,20 @@ SAMPLE_STEP = 10
 SAMPLE_START_MAX_ITER = 10
 SAMPLE_MIN_ROWS_PER_COEF = 10
 SAMPLE_START_MIN_MULTIPLY_ADDS = 2e7
+# L-BFGS-B's first trial step has unit length in its variables. From the
+# sample's solution, where the preconditioner is then built, the objective
+# is already close to its minimum and Newton's step there is about the
+# gradient in the preconditioner's variables, far shorter: the unit step
+# overshot (by 1e2-1e3 on 200,000 x 20 with 5 classes) and its line search
+# spent an evaluation on all rows coming back. So the first run on all rows
+# works in variables divided by the gradient's norm (per output where the
+# outputs run alone), where the unit step is Newton's; only where that norm
+# is below 1, so that the step only ever gets shorter. On that set: 12
+# evaluations on all rows instead of 14 at C=1 and 100 for tol up to 1e-6,
+# 17 instead of 19 at tol=1e-10, as many at C=0.01 (fits 1.06-1.26x faster
+# at C=1 and 100, A/B interleaved, medians of 7, one and two threads); on 22
+# random tall problems whose fits started from a sample, 1-3 evaluations
+# fewer in 20, as many in one, one more in one, objectives within 6e-11.
 
 # Separable objectives (one-vs-rest) run one L-BFGS-B per output, in
 # lockstep (one evaluation serves them all), instead of one run over all
@@ -319,6 +333,7 @@ class LBFGSSolver:
         self.sample_start = sample_start
         self.shape = objective.coef_shape
         self.separable = objective.separable
+        self._newton_first_step = False
 
     # -- evaluation -----------------------------------------------------------
 
@@ -447,6 +462,7 @@ class LBFGSSolver:
         """A cold start's point, improved on a sample of the rows where that
         pays (see ``SAMPLE_STEP``); ``coef0`` itself otherwise."""
         self.n_sample_evaluations = 0
+        self._newton_first_step = False
         objective = self.objective
         if (
             not self.sample_start
@@ -475,6 +491,9 @@ class LBFGSSolver:
             sample_start=False,
         ).solve(coef0)
         self.n_sample_evaluations = result.n_evaluations
+        # The first run on all rows starts with Newton's step (see
+        # SAMPLE_START_MAX_ITER).
+        self._newton_first_step = True
         return result.coef
 
     def setup(self, coef0):
@@ -574,12 +593,48 @@ class LBFGSSolver:
         # The state is already evaluated at v0: scipy's first call is free.
         self._v = v0.ravel().copy()
         self._kept_second_order = None
-        if self._runs_per_row():
-            return self._iterate_rows(v0, max_iter)
-        status, self.message = run_lbfgsb(
-            self._function, v0.ravel(), self._callback, max_iter, self._move_to
-        )
+        per_row = self._runs_per_row()
+        scale = self._first_step_scale(per_row)
+        if scale is not None:
+            # v0 / scale * scale may differ from v0 in the last bit; the
+            # state stands for it, so that the run's start needs no
+            # evaluation.
+            v0 = v0 / scale * scale
+            self._v = v0.ravel().copy()
+        if per_row:
+            return self._iterate_rows(v0, max_iter, scale)
+        function, callback, move_to = self._function, self._callback, self._move_to
+        x0 = v0.ravel()
+        if scale is not None:
+            x0 = x0 / scale
+
+            def function(u):
+                value, grad_v = self._function(u * scale)
+                return value, grad_v * scale
+
+            def callback(result):
+                self._callback(getattr(result, "x", result) * scale)
+
+            def move_to(u):
+                self._move_to(u * scale)
+
+        status, self.message = run_lbfgsb(function, x0, callback, max_iter, move_to)
         return status
+
+    def _first_step_scale(self, per_row):
+        """The factor of L-BFGS's variables ``v`` over this run's, or None
+        for 1: after a sample start, the gradient's norm in ``v`` where it is
+        below 1 (per row for per-row runs, shape (K, 1)), so that the run's
+        first unit step is Newton's (see ``SAMPLE_START_MAX_ITER``)."""
+        newton, self._newton_first_step = self._newton_first_step, False
+        if not newton:
+            return None
+        squares = np.einsum("ij,ij->i", self.grad_v, self.grad_v)
+        norm = np.sqrt(squares if per_row else squares.sum())
+        scale = np.where((norm > 0) & (norm < 1), norm, 1.0)
+        if np.all(scale == 1.0):
+            return None
+        return scale[:, None] if per_row else float(scale)
 
     def _runs_per_row(self):
         """Whether L-BFGS runs row by row (see ``PER_ROW_MIN_COST``): a
@@ -594,11 +649,12 @@ class LBFGSSolver:
             and self._previous_gap is None
         )
 
-    def _iterate_rows(self, v0, max_iter):
+    def _iterate_rows(self, v0, max_iter, scale):
         """:meth:`iterate` with one L-BFGS-B run per row, in lockstep (see
-        :func:`~sksoftmax._lbfgsb.run_lbfgsb_rows`). Rows already converged
-        stay where they are; a row stops at its own convergence, which is
-        recorded at its own iteration count."""
+        :func:`~sksoftmax._lbfgsb.run_lbfgsb_rows`), in variables ``v /
+        scale`` (shape (K, 1); None for 1). Rows already converged stay where they are;
+        a row stops at its own convergence, which is recorded at its own
+        iteration count."""
         start = self.n_iter
         # check_convergence's test, once per evaluation: a row's iterations
         # end at the point of the round's evaluation, which they all share.
@@ -619,12 +675,26 @@ class LBFGSSolver:
                 self.first_converged[k] = start + iterations
             return converged[k]
 
+        def move_to(V):
+            self._move_to(V.ravel())
+
+        if scale is not None:
+            v0 = v0 / scale
+            unscaled_function = function
+
+            def function(U):
+                values, grad_v = unscaled_function(U * scale)
+                return values, grad_v * scale
+
+            def move_to(U):
+                self._move_to((U * scale).ravel())
+
         statuses, iterations = run_lbfgsb_rows(
             function,
             v0,
             halt_row,
             max_iter,
-            lambda V: self._move_to(V.ravel()),
+            move_to,
             active=~(self._converged_rows() | self._stalled_rows),
         )
         self.n_iter = start + int(iterations.max(initial=0))
