@@ -161,20 +161,36 @@ SAMPLE_STEP = 10
 SAMPLE_START_MAX_ITER = 10
 SAMPLE_MIN_ROWS_PER_COEF = 10
 SAMPLE_START_MIN_MULTIPLY_ADDS = 2e7
-# L-BFGS-B's first trial step has unit length in its variables. From the
-# sample's solution, where the preconditioner is then built, the objective
-# is already close to its minimum and Newton's step there is about the
-# gradient in the preconditioner's variables, far shorter: the unit step
-# overshot (by 1e2-1e3 on 200,000 x 20 with 5 classes) and its line search
-# spent an evaluation on all rows coming back. So the first run on all rows
-# works in variables divided by the gradient's norm (per output where the
-# outputs run alone), where the unit step is Newton's; only where that norm
-# is below 1, so that the step only ever gets shorter. On that set: 12
-# evaluations on all rows instead of 14 at C=1 and 100 for tol up to 1e-6,
-# 17 instead of 19 at tol=1e-10, as many at C=0.01 (fits 1.06-1.26x faster
-# at C=1 and 100, A/B interleaved, medians of 7, one and two threads); on 22
-# random tall problems whose fits started from a sample, 1-3 evaluations
-# fewer in 20, as many in one, one more in one, objectives within 6e-11.
+# L-BFGS-B's first trial step has unit length in its variables. A run that
+# starts near the minimum, with a preconditioner just built there, is better
+# served by Newton's step, about the gradient in the preconditioner's
+# variables and far shorter: the unit step overshot (by 1e2-1e3 on
+# 200,000 x 20 with 5 classes from the sample's solution) and its line
+# search spent an evaluation coming back. So a run that starts from a
+# sample's solution or from a rebuild works in variables divided by the
+# gradient's norm (per output where the outputs run alone), where the unit
+# step is Newton's: only where that norm is below 1, so that the step only
+# ever gets shorter, and only while the objective is estimated at least
+# NEWTON_STEP_MIN_GAP (relative) above its minimum: closer, a step of
+# Newton's length changes the objective by rounding-level amounts, and its
+# line search can fail (without the guard, one of the 80 random fits below
+# ended with a failed line search and a ConvergenceWarning). Nor where the
+# Newton refinement finishes the fit: the step moves the point where L-BFGS
+# hands over to it, and the refinement's Hessians cost several evaluations
+# each (600 x 72 with 6 labels: 41 evaluations instead of 46 but 5 Newton
+# steps instead of 2, fits 0.86-0.93x). Counting a sample evaluation as a
+# tenth, on the benchmark's problems but text (90 cells; text's Newton-CG
+# makes no rebuild): 4,009 evaluations instead of 4,115, fewer in 55 cells,
+# 1-2 more in 7 (wide and pixels at C >= 1, where fits timed 0.98-1.11x);
+# 200,000 x 20 with 5 classes, against unit steps throughout: 12
+# evaluations on all rows instead of 14 at C=1 and 100 for tol up to 1e-6
+# (the sample start's), 15 instead of 19 at tol=1e-10; pendigits and
+# satimage fits 1.0-1.2x faster, letter and raw digits 1.02-1.05x (A/B
+# interleaved, medians of 7, one and two threads). On 80 random problems
+# (300-20,000 rows, 4-60 features, 2-10 outputs, C from 1e-3 to 1e4):
+# 1,618 evaluations instead of 1,664, fewer in 32, more in 3, no warning,
+# no objective higher (to 1e-9).
+NEWTON_STEP_MIN_GAP = 1e-10
 
 # Separable objectives (one-vs-rest) run one L-BFGS-B per output, in
 # lockstep (one evaluation serves them all), instead of one run over all
@@ -334,6 +350,7 @@ class LBFGSSolver:
         self.shape = objective.coef_shape
         self.separable = objective.separable
         self._newton_first_step = False
+        self._refines = False
 
     # -- evaluation -----------------------------------------------------------
 
@@ -492,7 +509,7 @@ class LBFGSSolver:
         ).solve(coef0)
         self.n_sample_evaluations = result.n_evaluations
         # The first run on all rows starts with Newton's step (see
-        # SAMPLE_START_MAX_ITER).
+        # NEWTON_STEP_MIN_GAP).
         self._newton_first_step = True
         return result.coef
 
@@ -623,15 +640,23 @@ class LBFGSSolver:
 
     def _first_step_scale(self, per_row):
         """The factor of L-BFGS's variables ``v`` over this run's, or None
-        for 1: after a sample start, the gradient's norm in ``v`` where it is
-        below 1 (per row for per-row runs, shape (K, 1)), so that the run's
-        first unit step is Newton's (see ``SAMPLE_START_MAX_ITER``)."""
+        for 1: for a run from a sample's solution or a rebuild, the
+        gradient's norm in ``v`` where it is below 1 and the objective far
+        enough from its minimum (per row for per-row runs, shape (K, 1)), so
+        that the run's first unit step is Newton's (see
+        ``NEWTON_STEP_MIN_GAP``)."""
         newton, self._newton_first_step = self._newton_first_step, False
         if not newton:
             return None
         squares = np.einsum("ij,ij->i", self.grad_v, self.grad_v)
-        norm = np.sqrt(squares if per_row else squares.sum())
-        scale = np.where((norm > 0) & (norm < 1), norm, 1.0)
+        values = np.abs(self._per_row(self.values))
+        if not per_row:
+            squares, values = squares.sum(), values[0]
+        # 0.5 * squares is the estimated gap (see _gap_within), per row or
+        # for the group.
+        far = 0.5 * squares >= NEWTON_STEP_MIN_GAP * values
+        norm = np.sqrt(squares)
+        scale = np.where(far & (norm > 0) & (norm < 1), norm, 1.0)
         if np.all(scale == 1.0):
             return None
         return scale[:, None] if per_row else float(scale)
@@ -755,6 +780,10 @@ class LBFGSSolver:
         while not self.check_convergence() and self.n_iter < budget:
             if rebuild:
                 self.refresh_preconditioner()
+                # A run from a rebuild starts with Newton's step (see
+                # NEWTON_STEP_MIN_GAP); a cold start's first, with L-BFGS's.
+                self._newton_first_step |= self.n_iter > 0 and not self._refines
+
             start = self.n_iter
             status = self.iterate(min(self.interval, budget - self.n_iter))
             action = self.after_run(status, self.n_iter - start)
@@ -1100,7 +1129,7 @@ class LBFGSSolver:
 
     def _run(self):
         """The phases after :meth:`setup`."""
-        refine = self.refinement_applies()
+        refine = self._refines = self.refinement_applies()
         if refine and self.newton_from_memory(min(REFINE_MAX_STEPS, self.max_iter)):
             if self.check_convergence():
                 self.message = "tolerance met by Newton steps from the memory"

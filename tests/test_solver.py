@@ -980,7 +980,8 @@ def test_first_run_after_a_sample_start_takes_newtons_step(kind, monkeypatch):
         lambda self, per_row: None,
     )
     unit = _solver.minimize_lbfgs(objective, coef0, tol=1e-8, max_iter=500)
-    assert newton.n_sample_evaluations == unit.n_sample_evaluations > 0
+    # (the sample's own run rebuilds, and so differs too)
+    assert newton.n_sample_evaluations > 0 and unit.n_sample_evaluations > 0
     assert newton.converged.all() and unit.converged.all()
     assert newton.n_evaluations < unit.n_evaluations
     np.testing.assert_allclose(newton.value, unit.value, rtol=1e-9)
@@ -988,20 +989,60 @@ def test_first_run_after_a_sample_start_takes_newtons_step(kind, monkeypatch):
 
 @pytest.mark.parametrize("per_row", [False, True])
 def test_first_step_scale_is_the_gradient_norm_below_one(per_row):
-    """After a sample start the run's variables are L-BFGS's divided by the
-    gradient's norm in them (per row for per-row runs), where it is below
-    1; otherwise, and for every later run, they are L-BFGS's own (None)."""
+    """For a run that takes Newton's first step, the run's variables are
+    L-BFGS's divided by the gradient's norm in them (per row for per-row
+    runs), where it is below 1 and the estimated gap (half its square) is
+    at least NEWTON_STEP_MIN_GAP of the objective; otherwise, and for every
+    later run, they are L-BFGS's own (None)."""
     solver = _solver.LBFGSSolver(_tall("binary"), tol=1e-6, max_iter=10)
-    solver.grad_v = np.array([[0.3, 0.4], [3.0, 4.0], [0.0, 0.0]])
-    norms = np.array([0.5, 5.0, 0.0])
+    solver.grad_v = np.array([[0.3, 0.4], [3.0, 4.0], [0.0, 0.0], [1e-6, 0.0]])
+    # half the squares: 0.125, 12.5, 0 and 5e-13, against gaps of 1e-10
+    # of these values: only the last row is too close to its minimum
+    solver.values = np.array([1.0, 1.0, 1.0, 1.0])
     solver._newton_first_step = True
     scale = solver._first_step_scale(per_row)
     if per_row:
-        np.testing.assert_allclose(scale, [[0.5], [1.0], [1.0]])
+        np.testing.assert_allclose(scale, [[0.5], [1.0], [1.0], [1.0]])
     else:
         assert scale is None  # the norm of all rows, 5.02, is above 1
         solver._newton_first_step = True
         solver.grad_v = solver.grad_v[:1]
-        assert solver._first_step_scale(per_row) == pytest.approx(norms[0])
+        solver.values = solver.values[:1]
+        assert solver._first_step_scale(per_row) == pytest.approx(0.5)
+        solver._newton_first_step = True
+        solver.values = np.array([1e10])  # the gap 0.125 is below 1e-10 of it
+        assert solver._first_step_scale(per_row) is None
     assert not solver._newton_first_step
     assert solver._first_step_scale(per_row) is None
+
+
+@pytest.mark.parametrize("refine", [False, True])
+def test_runs_from_a_rebuild_take_newtons_first_step(refine, monkeypatch):
+    """A run that starts from a preconditioner rebuild takes Newton's first
+    step (a cold start's first run takes L-BFGS-B's): fewer evaluations, the
+    same minimum. Not where the Newton refinement finishes the fit, whose
+    hand-over point it would move (its Hessians cost several evaluations)."""
+    objective = _tall("multinomial")  # no sample start: 7e5 multiply-adds
+    coef0 = np.zeros(objective.coef_shape)
+    options = dict(tol=1e-10, max_iter=500, refine=refine)
+    flags = []
+    first_step_scale = _solver.LBFGSSolver._first_step_scale
+
+    def recording(self, per_row):
+        flags.append(self._newton_first_step)
+        return first_step_scale(self, per_row)
+
+    monkeypatch.setattr(_solver.LBFGSSolver, "_first_step_scale", recording)
+    newton = _solver.minimize_lbfgs(objective, coef0, **options)
+    assert newton.n_sample_evaluations == 0 and len(flags) > 1
+    assert flags[0] is False  # the cold start's first run
+    assert any(flags[1:]) == (not refine)
+    monkeypatch.setattr(
+        _solver.LBFGSSolver, "_first_step_scale", lambda self, per_row: None
+    )
+    unit = _solver.minimize_lbfgs(objective, coef0, **options)
+    np.testing.assert_allclose(newton.value, unit.value, rtol=1e-12)
+    if refine:
+        assert newton.n_evaluations == unit.n_evaluations
+    else:
+        assert newton.n_evaluations < unit.n_evaluations
