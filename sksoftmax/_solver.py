@@ -612,18 +612,17 @@ class LBFGSSolver:
         self._kept_second_order = None
         per_row = self._runs_per_row()
         scale = self._first_step_scale(per_row)
+        u0 = v0
         if scale is not None:
-            # v0 / scale * scale may differ from v0 in the last bit; the
-            # state stands for it, so that the run's start needs no
-            # evaluation.
-            v0 = v0 / scale * scale
-            self._v = v0.ravel().copy()
+            # The run's variables: u0 * scale may differ from v0 in the last
+            # bit, and the state stands for it, so that the run's start
+            # needs no evaluation.
+            u0 = v0 / scale
+            self._v = (u0 * scale).ravel()
         if per_row:
-            return self._iterate_rows(v0, max_iter, scale)
+            return self._iterate_rows(u0, max_iter, scale)
         function, callback, move_to = self._function, self._callback, self._move_to
-        x0 = v0.ravel()
         if scale is not None:
-            x0 = x0 / scale
 
             def function(u):
                 value, grad_v = self._function(u * scale)
@@ -635,7 +634,9 @@ class LBFGSSolver:
             def move_to(u):
                 self._move_to(u * scale)
 
-        status, self.message = run_lbfgsb(function, x0, callback, max_iter, move_to)
+        status, self.message = run_lbfgsb(
+            function, u0.ravel(), callback, max_iter, move_to
+        )
         return status
 
     def _first_step_scale(self, per_row):
@@ -674,12 +675,12 @@ class LBFGSSolver:
             and self._previous_gap is None
         )
 
-    def _iterate_rows(self, v0, max_iter, scale):
+    def _iterate_rows(self, u0, max_iter, scale):
         """:meth:`iterate` with one L-BFGS-B run per row, in lockstep (see
-        :func:`~sksoftmax._lbfgsb.run_lbfgsb_rows`), in variables ``v /
-        scale`` (shape (K, 1); None for 1). Rows already converged stay where they are;
-        a row stops at its own convergence, which is recorded at its own
-        iteration count."""
+        :func:`~sksoftmax._lbfgsb.run_lbfgsb_rows`), from ``u0`` in the
+        variables ``v / scale`` (shape (K, 1); None for 1). Rows already
+        converged stay where they are; a row stops at its own convergence,
+        which is recorded at its own iteration count."""
         start = self.n_iter
         # check_convergence's test, once per evaluation: a row's iterations
         # end at the point of the round's evaluation, which they all share.
@@ -704,7 +705,6 @@ class LBFGSSolver:
             self._move_to(V.ravel())
 
         if scale is not None:
-            v0 = v0 / scale
             unscaled_function = function
 
             def function(U):
@@ -716,7 +716,7 @@ class LBFGSSolver:
 
         statuses, iterations = run_lbfgsb_rows(
             function,
-            v0,
+            u0,
             halt_row,
             max_iter,
             move_to,
@@ -783,7 +783,6 @@ class LBFGSSolver:
                 # A run from a rebuild starts with Newton's step (see
                 # NEWTON_STEP_MIN_GAP); a cold start's first, with L-BFGS's.
                 self._newton_first_step |= self.n_iter > 0 and not self._refines
-
             start = self.n_iter
             status = self.iterate(min(self.interval, budget - self.n_iter))
             action = self.after_run(status, self.n_iter - start)
