@@ -166,8 +166,9 @@ SAMPLE_START_MIN_MULTIPLY_ADDS = 2e7
 # served by Newton's step, about the gradient in the preconditioner's
 # variables and far shorter: the unit step overshot (by 1e2-1e3 on
 # 200,000 x 20 with 5 classes from the sample's solution) and its line
-# search spent an evaluation coming back. So a run that starts from a
-# sample's solution or from a rebuild works in variables divided by the
+# search spent an evaluation coming back. So the first run of a fit that
+# starts away from zero (a sample's solution, a warm start, the next fit of
+# a C path) and every run from a rebuild work in variables divided by the
 # gradient's norm (per output where the outputs run alone), where the unit
 # step is Newton's: only where that norm is below 1, so that the step only
 # ever gets shorter, and only while the objective is estimated at least
@@ -189,7 +190,11 @@ SAMPLE_START_MIN_MULTIPLY_ADDS = 2e7
 # interleaved, medians of 7, one and two threads). On 80 random problems
 # (300-20,000 rows, 4-60 features, 2-10 outputs, C from 1e-3 to 1e4):
 # 1,618 evaluations instead of 1,664, fewer in 32, more in 3, no warning,
-# no objective higher (to 1e-9).
+# no objective higher (to 1e-9). Cross-validated C paths (10 C, 5 folds;
+# 20,000 x 40 with 8 classes, digits, 5,000 x 100 with 10 labels, 3,000 x
+# 300 with 5 classes; tol 1e-4 and 1e-8), warm starts against unit first
+# steps: 1-20% fewer evaluations, fits 0.97-1.07x (mostly 1.03-1.07x), the
+# same chosen C.
 NEWTON_STEP_MIN_GAP = 1e-10
 
 # Separable objectives (one-vs-rest) run one L-BFGS-B per output, in
@@ -479,7 +484,6 @@ class LBFGSSolver:
         """A cold start's point, improved on a sample of the rows where that
         pays (see ``SAMPLE_STEP``); ``coef0`` itself otherwise."""
         self.n_sample_evaluations = 0
-        self._newton_first_step = False
         objective = self.objective
         if (
             not self.sample_start
@@ -508,9 +512,6 @@ class LBFGSSolver:
             sample_start=False,
         ).solve(coef0)
         self.n_sample_evaluations = result.n_evaluations
-        # The first run on all rows starts with Newton's step (see
-        # NEWTON_STEP_MIN_GAP).
-        self._newton_first_step = True
         return result.coef
 
     def setup(self, coef0):
@@ -534,6 +535,10 @@ class LBFGSSolver:
         self._stalled_rows = np.zeros(self.shape[0], dtype=bool)
         self._stall = None
         coef = np.array(coef0, dtype=np.float64).reshape(self.shape)
+        # A fit that starts away from zero (a warm start, a C path's next
+        # fit, or a sample's solution) starts near its minimum: its first
+        # run takes Newton's first step (see NEWTON_STEP_MIN_GAP).
+        self._newton_first_step = bool(np.any(coef))
         self.kind = (
             choose_kind(self.precondition, self.shape[1]) if self.precondition else None
         )
@@ -1129,6 +1134,9 @@ class LBFGSSolver:
     def _run(self):
         """The phases after :meth:`setup`."""
         refine = self._refines = self.refinement_applies()
+        if refine:
+            # The refinement finishes the fit (see NEWTON_STEP_MIN_GAP).
+            self._newton_first_step = False
         if refine and self.newton_from_memory(min(REFINE_MAX_STEPS, self.max_iter)):
             if self.check_convergence():
                 self.message = "tolerance met by Newton steps from the memory"
