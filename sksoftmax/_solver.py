@@ -17,7 +17,10 @@ a separable objective, or everything). Its phases are named methods of
   objective composed with the loss's projection (directions along which the
   loss is invariant are removed, so the penalty's weak curvature along them
   never slows L-BFGS down); for a separable objective large enough, one run
-  per output row, in lockstep (``PER_ROW_MIN_COST``);
+  per output row, in lockstep (``PER_ROW_MIN_COST``); a run that starts near
+  the minimum (a warm start's first, or one from a rebuild) takes a first
+  step of Newton's length instead of L-BFGS-B's unit step
+  (``NEWTON_STEP_MIN_GAP``);
 * :meth:`~LBFGSSolver.after_run`: decide what a stop of L-BFGS-B means
   (converged, limit, stall at float32's rounding floor, or failure);
 * :meth:`~LBFGSSolver.newton_cg`: with very many coefficients, where
