@@ -358,7 +358,6 @@ class LBFGSSolver:
         self.shape = objective.coef_shape
         self.separable = objective.separable
         self._newton_first_step = False
-        self._refines = False
 
     # -- evaluation -----------------------------------------------------------
 
@@ -631,16 +630,10 @@ class LBFGSSolver:
             return self._iterate_rows(u0, max_iter, scale)
         function, callback, move_to = self._function, self._callback, self._move_to
         if scale is not None:
-
-            def function(u):
-                value, grad_v = self._function(u * scale)
-                return value, grad_v * scale
+            function, move_to = _in_run_variables(function, move_to, scale)
 
             def callback(result):
                 self._callback(getattr(result, "x", result) * scale)
-
-            def move_to(u):
-                self._move_to(u * scale)
 
         status, self.message = run_lbfgsb(
             function, u0.ravel(), callback, max_iter, move_to
@@ -655,7 +648,8 @@ class LBFGSSolver:
         that the run's first unit step is Newton's (see
         ``NEWTON_STEP_MIN_GAP``)."""
         newton, self._newton_first_step = self._newton_first_step, False
-        if not newton:
+        # Not where the refinement finishes the fit (see NEWTON_STEP_MIN_GAP).
+        if not newton or self.refinement_applies():
             return None
         squares = np.einsum("ij,ij->i", self.grad_v, self.grad_v)
         values = np.abs(self._per_row(self.values))
@@ -713,14 +707,7 @@ class LBFGSSolver:
             self._move_to(V.ravel())
 
         if scale is not None:
-            unscaled_function = function
-
-            def function(U):
-                values, grad_v = unscaled_function(U * scale)
-                return values, grad_v * scale
-
-            def move_to(U):
-                self._move_to((U * scale).ravel())
+            function, move_to = _in_run_variables(function, move_to, scale)
 
         statuses, iterations = run_lbfgsb_rows(
             function,
@@ -790,7 +777,7 @@ class LBFGSSolver:
                 self.refresh_preconditioner()
                 # A run from a rebuild starts with Newton's step (see
                 # NEWTON_STEP_MIN_GAP); a cold start's first, with L-BFGS's.
-                self._newton_first_step |= self.n_iter > 0 and not self._refines
+                self._newton_first_step |= self.n_iter > 0
             start = self.n_iter
             status = self.iterate(min(self.interval, budget - self.n_iter))
             action = self.after_run(status, self.n_iter - start)
@@ -1136,10 +1123,7 @@ class LBFGSSolver:
 
     def _run(self):
         """The phases after :meth:`setup`."""
-        refine = self._refines = self.refinement_applies()
-        if refine:
-            # The refinement finishes the fit (see NEWTON_STEP_MIN_GAP).
-            self._newton_first_step = False
+        refine = self.refinement_applies()
         if refine and self.newton_from_memory(min(REFINE_MAX_STEPS, self.max_iter)):
             if self.check_convergence():
                 self.message = "tolerance met by Newton steps from the memory"
@@ -1217,6 +1201,21 @@ CG_MAX_ITER = 50
 ARMIJO = 1e-4
 # Backtracking halvings before a Newton step (either kind) is given up.
 MAX_HALVINGS = 12
+
+
+def _in_run_variables(function, move_to, scale):
+    """``function`` (values and gradients in L-BFGS's variables ``v``) and
+    ``move_to(v)`` for a run in the variables ``v / scale`` (see
+    :meth:`LBFGSSolver._first_step_scale`)."""
+
+    def scaled_function(u):
+        values, grad_v = function(u * scale)
+        return values, grad_v * scale
+
+    def scaled_move_to(u):
+        move_to(u * scale)
+
+    return scaled_function, scaled_move_to
 
 
 def evaluate_if_new(evaluate, x, last):

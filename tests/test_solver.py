@@ -999,7 +999,8 @@ def test_first_step_scale_is_the_gradient_norm_below_one(per_row):
     runs), where it is below 1 and the estimated gap (half its square) is
     at least NEWTON_STEP_MIN_GAP of the objective; otherwise, and for every
     later run, they are L-BFGS's own (None)."""
-    solver = _solver.LBFGSSolver(_tall("binary"), tol=1e-6, max_iter=10)
+    # (without the refinement, which would finish such a small fit)
+    solver = _solver.LBFGSSolver(_tall("binary"), tol=1e-6, max_iter=10, refine=False)
     solver.grad_v = np.array([[0.3, 0.4], [3.0, 4.0], [0.0, 0.0], [1e-6, 0.0]])
     # half the squares: 0.125, 12.5, 0 and 5e-13, against gaps of 1e-10
     # of these values: only the last row is too close to its minimum
@@ -1034,8 +1035,9 @@ def test_runs_from_a_rebuild_take_newtons_first_step(refine, monkeypatch):
     first_step_scale = _solver.LBFGSSolver._first_step_scale
 
     def recording(self, per_row):
-        flags.append(self._newton_first_step)
-        return first_step_scale(self, per_row)
+        scale = first_step_scale(self, per_row)
+        flags.append(scale is not None)  # whether this run takes the step
+        return scale
 
     monkeypatch.setattr(_solver.LBFGSSolver, "_first_step_scale", recording)
     newton = _solver.minimize_lbfgs(objective, coef0, **options)
