@@ -652,11 +652,13 @@ class LBFGSSolver:
         if not newton or self.refinement_applies():
             return None
         squares = np.einsum("ij,ij->i", self.grad_v, self.grad_v)
-        values = np.abs(self._per_row(self.values))
+        # Per-row runs are a separable objective's, with a value per row; a
+        # joint run's gap and value are those of all rows together (of a
+        # separable objective too, whose per-row values add up).
+        values = np.abs(self.values)
         if not per_row:
-            squares, values = squares.sum(), values[0]
-        # 0.5 * squares is the estimated gap (see _gap_within), per row or
-        # for the group.
+            squares, values = squares.sum(), abs(self.value)
+        # 0.5 * squares is the estimated gap (see _gap_within).
         far = 0.5 * squares >= NEWTON_STEP_MIN_GAP * values
         norm = np.sqrt(squares)
         scale = np.where(far & (norm > 0) & (norm < 1), norm, 1.0)

@@ -1018,6 +1018,12 @@ def test_first_step_scale_is_the_gradient_norm_below_one(per_row):
         solver._newton_first_step = True
         solver.values = np.array([1e10])  # the gap 0.125 is below 1e-10 of it
         assert solver._first_step_scale(per_row) is None
+        # A joint run of a separable objective: the gap of all rows against
+        # their total value, not the first row's.
+        solver._newton_first_step = True
+        solver.grad_v = np.array([[0.3, 0.4], [0.0, 0.0]])
+        solver.values = np.array([1.0, 1e10])
+        assert solver._first_step_scale(per_row) is None
     assert not solver._newton_first_step
     assert solver._first_step_scale(per_row) is None
 
