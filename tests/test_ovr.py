@@ -216,6 +216,18 @@ def test_bad_targets(make_y, message):
         OneVsRestLogistic().fit(X, make_y(Y))
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_non_indicator_values_are_named(sparse):
+    """The error names the values other than 0 and 1, sorted, dense or
+    sparse (whose explicit zeros are fine)."""
+    X, Y = multilabel_data()
+    Y = Y.astype(float)
+    Y[0, 0], Y[1, 1], Y[2, 0] = 3.0, -1.0, 3.0
+    Y = sp.csr_matrix(Y) if sparse else Y
+    with pytest.raises(ValueError, match=r"found the values \[-1\.\s+3\.\]"):
+        OneVsRestLogistic().fit(X, Y)
+
+
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
 def test_non_finite_X(bad):
     X, Y = multilabel_data()
