@@ -372,19 +372,29 @@ def gram_plans(totals, n_samples, n_coef):
     ]
 
 
-def importance_rows(w, start, plan):
+def weyl_draws(start, n_rows):
+    """The "uniform draws" of global rows ``start .. start + n_rows - 1``
+    (see ``GOLDEN_RATIO_FRACTION``), shape (n_rows,)."""
+    draws = (start + np.arange(n_rows)) * GOLDEN_RATIO_FRACTION
+    # The fractional part: x - floor(x) is exact for x >= 0, the same as
+    # np.mod(x, 1.0), which was 10x slower and 85% of this function's time.
+    np.subtract(draws, np.floor(draws), out=draws)
+    return draws
+
+
+def importance_rows(w, start, plan, draws=None):
     """Rows drawn with probability proportional to ``w``, and their weights.
 
     Poisson sampling: global row ``start + i`` is drawn when its Weyl-sequence
     draw is below ``pi_i = min(1, size * w_i / total)`` and then stands for
     ``w_i / pi_i`` of weight (an unbiased estimate). Deterministic, spread over
     the whole data, every row of weight above ``total / size`` is drawn, and
-    the same rows are drawn whichever block holds them.
+    the same rows are drawn whichever block holds them. ``draws`` are
+    :func:`weyl_draws` of these rows, when the caller already has them (the
+    same for every weight column).
     """
-    draws = (start + np.arange(w.shape[0])) * GOLDEN_RATIO_FRACTION
-    # The fractional part: x - floor(x) is exact for x >= 0, the same as
-    # np.mod(x, 1.0), which was 10x slower and 85% of this function's time.
-    np.subtract(draws, np.floor(draws), out=draws)
+    if draws is None:
+        draws = weyl_draws(start, w.shape[0])
     inclusion = np.minimum(1.0, (plan.size / plan.total) * w)
     rows = np.flatnonzero(draws < inclusion)
     return rows, w[rows] / inclusion[rows]
@@ -404,18 +414,19 @@ def _bordered(xx, column, total):
     return gram
 
 
-def _sampled_gram(X, w, fit_intercept, start, plan):
+def _sampled_gram(X, w, fit_intercept, start, plan, draws=None):
     """Estimate of ``[X, 1]^T diag(w) [X, 1]`` from rows sampled by
     :func:`importance_rows`."""
-    rows, row_weight = importance_rows(w, start, plan)
-    sample = X[rows]
-    if sp.issparse(sample):
-        sample = sample.astype(np.float64)
+    rows, row_weight = importance_rows(w, start, plan, draws)
+    if sp.issparse(X):
+        sample = X[rows].astype(np.float64)
         weighted = sample.multiply(row_weight[:, None]).tocsr()
         xx = (sample.T @ weighted).toarray()
         column = np.asarray(weighted.sum(axis=0)).ravel() if fit_intercept else None
     else:
-        sample = np.asarray(sample, dtype=np.float64)
+        # np.take rather than X[rows]: the same rows, 2-3x faster (2,000 of
+        # 16,384 rows of 16 features: 9 us against 28 us, per weight column).
+        sample = np.asarray(np.take(X, rows, axis=0), dtype=np.float64)
         xx, column = _dense_gram(sample, row_weight)
         column = column if fit_intercept else None
     # The sample's own total keeps the bordered estimate positive definite.
@@ -448,7 +459,9 @@ def _dense_gram(block, w, nonnegative=True):
     return block.T @ weighted, column.astype(np.float64, copy=False)
 
 
-def weighted_gram(X, w, fit_intercept, exact=False, dtype=None, plan=None, start=0):
+def weighted_gram(
+    X, w, fit_intercept, exact=False, dtype=None, plan=None, start=0, draws=None
+):
     """``[X, 1]^T diag(w) [X, 1]``, accumulated in float64.
 
     For a preconditioner (``exact=False``) it follows ``plan`` (see
@@ -458,12 +471,13 @@ def weighted_gram(X, w, fit_intercept, exact=False, dtype=None, plan=None, start
     precision unless ``dtype`` (the float32 policy's work precision) is
     float64: plenty, since its Cholesky adds a ridge. ``exact=True`` (a
     Newton system; ``w`` may be negative) uses every row in float64.
+    ``draws`` are the rows' :func:`weyl_draws` for a sample, if at hand.
     """
     n_features = X.shape[1]
     if not exact and plan is None:
         plan = gram_plans(np.sum(w, dtype=np.float64), X.shape[0], n_features + 1)[0]
     if not exact and plan.size is not None and plan.total > 0:
-        return _sampled_gram(X, w, fit_intercept, start, plan)
+        return _sampled_gram(X, w, fit_intercept, start, plan, draws)
     xx = np.zeros((n_features, n_features))
     column = np.zeros(n_features) if fit_intercept else None
     low_precision = X.dtype == np.float32 and dtype != np.float64 and not exact
@@ -577,9 +591,14 @@ def gram_blocks(X, weights, fit_intercept, dtype=None, plans=None, start=0):
             X, weights[:, 0], fit_intercept, dtype=dtype, plan=plans[0], start=start
         )
         return gram[None] * multiples[:, None, None]
+    # Every column's sample draws from the same row draws: made once.
+    sampled = any(plan.size is not None for plan in plans)
+    draws = weyl_draws(start, X.shape[0]) if sampled else None
     return np.stack(
         [
-            weighted_gram(X, w, fit_intercept, dtype=dtype, plan=plan, start=start)
+            weighted_gram(
+                X, w, fit_intercept, dtype=dtype, plan=plan, start=start, draws=draws
+            )
             for w, plan in zip(weights.T, plans, strict=True)
         ]
     )

@@ -227,6 +227,26 @@ def test_sampled_gram_does_not_depend_on_the_blocks():
         np.testing.assert_allclose(parts, whole, rtol=1e-12)
 
 
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("start", [0, 12_345])
+def test_gram_blocks_share_draws_yet_match_each_columns_own_gram(sparse, start):
+    """gram_blocks draws the rows' Weyl numbers once for all columns: each
+    column's Gram is exactly the one weighted_gram samples alone."""
+    from sksoftmax._products import gram_blocks, gram_plans, weighted_gram
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(20_000, 5))
+    X[X < 0.5] = 0.0
+    X = sp.csr_matrix(X) if sparse else X
+    weights = rng.uniform(0.0, 1.0, size=(20_000, 3)) ** 3
+    plans = gram_plans(weights.sum(axis=0), 40_000, 6)
+    assert all(plan.size is not None for plan in plans)  # sampled
+    grams = gram_blocks(X, weights, True, plans=plans, start=start)
+    for k, plan in enumerate(plans):
+        alone = weighted_gram(X, weights[:, k], True, plan=plan, start=start)
+        np.testing.assert_array_equal(grams[k], alone)
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_diagonal_preconditioner_is_row_major_like_the_coefficients(fit_intercept):
     """The moments arrive one column per output (transposed); the
