@@ -577,7 +577,7 @@ def readme_table(results):
         lines += [
             "",
             f"Over {summary.get('cells_timed')} cells: median speed-up "
-            f"{_fmt(summary.get('median_speedup'), '.1f')}x (target 5x), lowest "
+            f"{_fmt(summary.get('median_speedup'), '.2f')}x (target 5x), lowest "
             f"{_fmt(summary.get('min_speedup'), '.2f')}x "
             f"({summary.get('min_speedup_cell')}),"
             f" one-vs-rest lowest {_times(summary.get('ovr_min_speedup'))} "
@@ -724,12 +724,12 @@ def docs_rst(results, image=None):
         out += ["Summary", "-------", ""]
         out += [
             f"* Median speed-up over {summary.get('cells_timed')} cells: "
-            f"**{_fmt(summary.get('median_speedup'), '.1f')}x** (target 5x); "
+            f"**{_fmt(summary.get('median_speedup'), '.2f')}x** (target 5x); "
             f"lowest {_fmt(summary.get('min_speedup'), '.2f')}x "
             f"({_escape(summary.get('min_speedup_cell'))}); one-vs-rest lowest "
             f"{_times(summary.get('ovr_min_speedup'))} (target 2x).",
             f"* Median speed-up against lbfgs alone: "
-            f"{_fmt(summary.get('median_speedup_lbfgs'), '.1f')}x.",
+            f"{_fmt(summary.get('median_speedup_lbfgs'), '.2f')}x.",
             f"* Cells where no scikit-learn solver reaches our objective "
             f"(speed-up then against the fastest one): "
             f"{summary.get('cells_unreached', 0)}.",

@@ -226,6 +226,22 @@ def test_readme_update_replaces_only_the_marked_block(bench, tmp_path):
         report.update_readme(_payload(bench), readme)
 
 
+def test_summary_median_is_not_rounded_up_to_the_target(bench):
+    """A median of 4.95x reads 4.95x, not 5.0x: one decimal would round it
+    onto the 5x target it misses, in the README and in the docs."""
+    report = bench["report"]
+    payload = _payload(bench)
+    payload["summary"] = payload["summary"] | {
+        "median_speedup": 4.951,
+        "median_speedup_lbfgs": 4.696,
+    }
+    table = report.readme_table(payload)
+    assert "median speed-up 4.95x (target 5x)" in table
+    assert "5.0x" not in table
+    docs = report.docs_rst(payload)
+    assert "**4.95x** (target 5x)" in docs and "lbfgs alone: 4.70x" in docs
+
+
 def test_quick_problem_shapes(bench):
     problems = bench["problems"]
     for name in problems.PROBLEMS:
