@@ -642,9 +642,10 @@ class LBFGSSolver:
 
     def _first_step_scale(self, per_row):
         """The factor of L-BFGS's variables ``v`` over this run's, or None
-        for 1: for a run from a sample's solution or a rebuild, the
-        gradient's norm in ``v`` where it is below 1 and the objective far
-        enough from its minimum (per row for per-row runs, shape (K, 1)), so
+        for 1: for a fit's first run from a point away from zero (a sample's
+        solution, a warm start) or a run from a rebuild, the gradient's norm
+        in ``v`` where it is below 1 and the objective far enough from its
+        minimum (per row for per-row runs, shape (K, 1)), so
         that the run's first unit step is Newton's (see
         ``NEWTON_STEP_MIN_GAP``)."""
         newton, self._newton_first_step = self._newton_first_step, False
