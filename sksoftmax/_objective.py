@@ -27,7 +27,13 @@ import scipy.sparse as sp
 from ._loss import RowBlock, max_row_norm
 from ._penalty import L2Penalty
 from ._precision import Float32Policy
-from ._products import gram_blocks, gram_plans, gram_sample_size, weighted_moments
+from ._products import (
+    csr_rows,
+    gram_blocks,
+    gram_plans,
+    gram_sample_size,
+    weighted_moments,
+)
 
 __all__ = [
     "InMemoryRows",
@@ -724,7 +730,7 @@ def in_memory_rows(loss, X, targets, weights, start=0, row_norms=True):
     row_norms = row_norms and loss.uses_row_norms and not sp.issparse(X)
 
     def block(rows):
-        X_rows = X[rows]
+        X_rows = csr_rows(X, rows) if sp.issparse(X) else X[rows]
         norm = None
         if row_norms and X.shape[1] + loss.fit_intercept <= X_rows.shape[0]:
             norm = max_row_norm(X_rows)

@@ -25,6 +25,7 @@ import threadpoolctl
 __all__ = [
     "augmented_columns",
     "CHUNK_ENTRIES",
+    "csr_rows",
     "GramPlan",
     "gram_blocks",
     "gram_plans",
@@ -43,6 +44,41 @@ __all__ = [
 CHUNK_ENTRIES = 1 << 18
 
 
+def csr_rows(X, rows):
+    """The rows ``rows`` (a slice of step 1) of the CSR matrix ``X``,
+    sharing its stored values and column indices.
+
+    scipy's own row slicing copies them, even for a slice of all rows; this
+    copies only the slice's row pointers (one integer per row).
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> from sksoftmax._products import csr_rows
+    >>> X = sp.csr_matrix(np.arange(6.0).reshape(3, 2))
+    >>> part = csr_rows(X, slice(1, 3))
+    >>> part.toarray()
+    array([[2., 3.],
+           [4., 5.]])
+    >>> np.shares_memory(part.data, X.data)
+    True
+    """
+    start, stop, step = rows.indices(X.shape[0])
+    if step != 1:
+        raise ValueError(f"csr_rows takes a slice of step 1, got step {step}")
+    stop = max(start, stop)
+    indptr = X.indptr[start : stop + 1]
+    first, last = indptr[0], indptr[-1]
+    # An empty matrix given the slices as its arrays: scipy's constructor
+    # would copy a slice under half the size of its base ("prune"), i.e.
+    # every block of data split into more than two.
+    part = type(X)((stop - start, X.shape[1]), dtype=X.dtype)
+    part.data = X.data[first:last]
+    part.indices = X.indices[first:last]
+    part.indptr = indptr - first
+    return part
+
+
 def row_blocks(X, dtype=np.float64, rows_per_block=None):
     """Yield ``(rows, block)``: a slice and that slice of X as ``dtype``.
 
@@ -57,7 +93,7 @@ def row_blocks(X, dtype=np.float64, rows_per_block=None):
         rows_per_block = max(1, int(CHUNK_ENTRIES // max(per_row, 1)))
     for start in range(0, X.shape[0], rows_per_block):
         rows = slice(start, min(start + rows_per_block, X.shape[0]))
-        block = X[rows]
+        block = csr_rows(X, rows) if sp.issparse(X) else X[rows]
         if dtype is None:
             yield rows, block
         elif sp.issparse(block):

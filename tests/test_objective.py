@@ -52,6 +52,31 @@ def test_row_blocks_add_up_to_the_whole(kind, sparse, monkeypatch):
     )
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("n_blocks", ["one", "many"])
+def test_in_memory_blocks_share_the_data(sparse, n_blocks, monkeypatch):
+    # No copy of X, dense or sparse (scipy's own CSR row slicing copies the
+    # values, even for a slice of all rows).
+    if n_blocks == "many":
+        monkeypatch.setattr(objective_module, "BLOCK_ENTRIES", 64)
+        monkeypatch.setattr(objective_module, "SPARSE_BLOCK_VALUES_PER_FEATURE", 0)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    X[rng.random(X.shape) < 0.4] = 0
+    if sparse:
+        X = sp.csr_matrix(X)
+    y = rng.integers(0, 4, size=300)
+    objective = in_memory_objective(MultinomialLoss(4, True), X, y, 1 / 300, 0.01)
+    blocks = objective.rows.blocks
+    assert (len(blocks) > 10) == (n_blocks == "many")
+    for block in blocks:
+        if sparse:
+            assert np.shares_memory(block.X.data, X.data)
+            assert np.shares_memory(block.X.indices, X.indices)
+        else:
+            assert np.shares_memory(block.X, X)
+
+
 def _unaligned_copy(array, offset=3):
     """``array``'s values in a buffer ``offset`` bytes past an allocation's
     start, as rows shipped to a dask worker can land."""

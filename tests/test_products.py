@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sksoftmax import _products
 from sksoftmax._products import scores, transposed_product, weighted_moments
@@ -296,3 +298,27 @@ def test_products_in_small_dgemm_chunks_are_the_products(
     if fit_intercept:
         expected = np.hstack([expected, R.sum(axis=1, keepdims=True)])
     np.testing.assert_allclose(product, expected, rtol=1e-12, atol=1e-11)
+
+
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csr_array])
+@given(
+    n_samples=st.integers(0, 12),
+    start=st.integers(-14, 14),
+    stop=st.integers(-14, 14) | st.none(),
+)
+@settings(max_examples=60, deadline=None)
+def test_csr_rows_are_the_rows_sharing_the_values(container, n_samples, start, stop):
+    X = container(_data("dense", np.float64, n_samples=n_samples, seed=n_samples)[1])
+    rows = slice(start, stop)
+    part = _products.csr_rows(X, rows)
+    assert type(part) is type(X)
+    np.testing.assert_array_equal(part.toarray(), X.toarray()[rows])
+    if part.nnz:
+        assert np.shares_memory(part.data, X.data)
+        assert np.shares_memory(part.indices, X.indices)
+
+
+def test_csr_rows_take_contiguous_slices_only():
+    X = sp.csr_matrix(np.eye(4))
+    with pytest.raises(ValueError, match="step 1"):
+        _products.csr_rows(X, slice(0, 4, 2))
