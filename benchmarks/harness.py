@@ -69,8 +69,13 @@ SIBLING_FLOOR_S = 2.0
 # up to 1.4x from one repeat to the next on a shared 2-vCPU machine (the
 # same 10-iteration fit of the 600 x 72 set took 11.5 ms in one cell and
 # 7.8-8.2 ms in its neighbours), which three repeats do not average out,
-# and more repeats cost a few seconds there.
-SHORT_CELL_S = 1.0
+# and more repeats cost a few seconds there. With a 1 s limit the cells of
+# the 1,200 x 294 multilabel set (our fits 13-48 ms, a repeat 1.0-1.8 s with
+# scikit-learn's three solvers and their objectives) kept three repeats,
+# and its C=0.01, tol=1e-10 cell measured 1.75-2.14x over fifteen runs of
+# the same fit; at 3 s about 22 more cells get nine repeats, about 4 more
+# minutes for the whole grid.
+SHORT_CELL_S = 3.0
 SHORT_CELL_REPEATS = 9
 
 
