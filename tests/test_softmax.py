@@ -286,17 +286,43 @@ def test_string_and_integer_labels(labels):
     assert clf.score(X, y_labels) > 0.9
 
 
-@pytest.mark.parametrize("sparse", [False, True])
+def _unsorted_with_duplicates(X):
+    """``X`` as CSR whose column indices run backwards within each row and
+    whose first stored value of each row is split into two duplicates."""
+    coo = sp.coo_matrix(X)
+    order = np.lexsort((-coo.col, coo.row))
+    row, col, data = coo.row[order], coo.col[order], coo.data[order]
+    first = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+    row = np.concatenate([row, row[first]])
+    col = np.concatenate([col, col[first]])
+    data = np.concatenate([data, data[first] / 2])
+    data[first] /= 2
+    order = np.argsort(row, kind="stable")
+    indptr = np.r_[0, np.cumsum(np.bincount(row, minlength=X.shape[0]))]
+    return sp.csr_matrix((data[order], col[order], indptr), shape=X.shape)
+
+
+@pytest.mark.parametrize("sparse", ["dense", "csr", "csr-unsorted-duplicates"])
 def test_caller_arrays_not_modified(sparse):
+    # In-memory blocks of sparse X share its arrays (no copy), so nothing
+    # may sort or merge them in place; the raw arrays are compared.
     X, y = load_iris(return_X_y=True)
-    X = sp.csr_matrix(X) if sparse else X.copy()
+    if sparse == "csr":
+        X = sp.csr_matrix(X)
+    elif sparse == "csr-unsorted-duplicates":
+        X = _unsorted_with_duplicates(X)
+        assert not X.has_sorted_indices
+        np.testing.assert_allclose(X.toarray(), load_iris().data)
+    else:
+        X = X.copy()
     sample_weight = np.linspace(0.5, 2.0, y.shape[0])
     copies = (X.copy(), y.copy(), sample_weight.copy())
     clf = SoftmaxRegression(class_weight="balanced").fit(X, y, sample_weight)
     clf.predict_proba(X)
     clf.predict_log_proba(X)
-    if sparse:
-        np.testing.assert_array_equal(X.toarray(), copies[0].toarray())
+    if sparse != "dense":
+        for name in ("data", "indices", "indptr"):
+            np.testing.assert_array_equal(getattr(X, name), getattr(copies[0], name))
     else:
         np.testing.assert_array_equal(X, copies[0])
     np.testing.assert_array_equal(y, copies[1])
