@@ -28,10 +28,10 @@ from ._loss import RowBlock, max_row_norm
 from ._penalty import L2Penalty
 from ._precision import Float32Policy
 from ._products import (
-    csr_rows,
     gram_blocks,
     gram_plans,
     gram_sample_size,
+    row_slice,
     weighted_moments,
 )
 
@@ -730,7 +730,7 @@ def in_memory_rows(loss, X, targets, weights, start=0, row_norms=True):
     row_norms = row_norms and loss.uses_row_norms and not sp.issparse(X)
 
     def block(rows):
-        X_rows = csr_rows(X, rows) if sp.issparse(X) else X[rows]
+        X_rows = row_slice(X, rows)
         norm = None
         if row_norms and X.shape[1] + loss.fit_intercept <= X_rows.shape[0]:
             norm = max_row_norm(X_rows)

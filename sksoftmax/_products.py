@@ -25,12 +25,12 @@ import threadpoolctl
 __all__ = [
     "augmented_columns",
     "CHUNK_ENTRIES",
-    "csr_rows",
     "GramPlan",
     "gram_blocks",
     "gram_plans",
     "gram_sample_size",
     "row_blocks",
+    "row_slice",
     "scores",
     "transposed_product",
     "weighted_gram",
@@ -44,19 +44,20 @@ __all__ = [
 CHUNK_ENTRIES = 1 << 18
 
 
-def csr_rows(X, rows):
-    """The rows ``rows`` (a slice of step 1) of the CSR matrix ``X``,
-    sharing its stored values and column indices.
+def row_slice(X, rows):
+    """The rows ``rows`` (a slice of step 1) of ``X``, sharing its memory:
+    a view of dense ``X``; for CSR ``X``, a matrix on its stored values and
+    column indices.
 
-    scipy's own row slicing copies them, even for a slice of all rows; this
-    copies only the slice's row pointers (one integer per row).
+    scipy's own CSR row slicing copies those, even for a slice of all rows;
+    this copies only the slice's row pointers (one integer per row).
 
     Examples
     --------
     >>> import numpy as np, scipy.sparse as sp
-    >>> from sksoftmax._products import csr_rows
+    >>> from sksoftmax._products import row_slice
     >>> X = sp.csr_matrix(np.arange(6.0).reshape(3, 2))
-    >>> part = csr_rows(X, slice(1, 3))
+    >>> part = row_slice(X, slice(1, 3))
     >>> part.toarray()
     array([[2., 3.],
            [4., 5.]])
@@ -65,7 +66,9 @@ def csr_rows(X, rows):
     """
     start, stop, step = rows.indices(X.shape[0])
     if step != 1:
-        raise ValueError(f"csr_rows takes a slice of step 1, got step {step}")
+        raise ValueError(f"row_slice takes a slice of step 1, got step {step}")
+    if not sp.issparse(X):
+        return X[rows]
     stop = max(start, stop)
     indptr = X.indptr[start : stop + 1]
     first, last = indptr[0], indptr[-1]
@@ -93,7 +96,7 @@ def row_blocks(X, dtype=np.float64, rows_per_block=None):
         rows_per_block = max(1, int(CHUNK_ENTRIES // max(per_row, 1)))
     for start in range(0, X.shape[0], rows_per_block):
         rows = slice(start, min(start + rows_per_block, X.shape[0]))
-        block = csr_rows(X, rows) if sp.issparse(X) else X[rows]
+        block = row_slice(X, rows)
         if dtype is None:
             yield rows, block
         elif sp.issparse(block):

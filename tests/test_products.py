@@ -300,25 +300,31 @@ def test_products_in_small_dgemm_chunks_are_the_products(
     np.testing.assert_allclose(product, expected, rtol=1e-12, atol=1e-11)
 
 
-@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csr_array])
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix, sp.csr_array])
 @given(
     n_samples=st.integers(0, 12),
     start=st.integers(-14, 14),
     stop=st.integers(-14, 14) | st.none(),
 )
 @settings(max_examples=60, deadline=None)
-def test_csr_rows_are_the_rows_sharing_the_values(container, n_samples, start, stop):
+def test_row_slice_is_the_rows_sharing_the_values(container, n_samples, start, stop):
     X = container(_data("dense", np.float64, n_samples=n_samples, seed=n_samples)[1])
     rows = slice(start, stop)
-    part = _products.csr_rows(X, rows)
+    part = _products.row_slice(X, rows)
     assert type(part) is type(X)
-    np.testing.assert_array_equal(part.toarray(), X.toarray()[rows])
-    if part.nnz:
-        assert np.shares_memory(part.data, X.data)
-        assert np.shares_memory(part.indices, X.indices)
+    if sp.issparse(X):
+        np.testing.assert_array_equal(part.toarray(), X.toarray()[rows])
+        if part.nnz:
+            assert np.shares_memory(part.data, X.data)
+            assert np.shares_memory(part.indices, X.indices)
+    else:
+        np.testing.assert_array_equal(part, X[rows])
+        if part.size:
+            assert np.shares_memory(part, X)
 
 
-def test_csr_rows_take_contiguous_slices_only():
-    X = sp.csr_matrix(np.eye(4))
+@pytest.mark.parametrize("container", [np.asarray, sp.csr_matrix])
+def test_row_slice_takes_contiguous_slices_only(container):
+    X = container(np.eye(4))
     with pytest.raises(ValueError, match="step 1"):
-        _products.csr_rows(X, slice(0, 4, 2))
+        _products.row_slice(X, slice(0, 4, 2))
