@@ -285,6 +285,18 @@ class SolverResult:
     n_evaluations: int = 0
     n_sample_evaluations: int = 0
 
+    def continuing(self, earlier):
+        """This result, for a run that continued from ``earlier``'s
+        solution: its iterations and evaluations count both runs'."""
+        return dataclasses.replace(
+            self,
+            n_iter=self.n_iter + earlier.n_iter,
+            n_evaluations=self.n_evaluations + earlier.n_evaluations,
+            n_sample_evaluations=(
+                self.n_sample_evaluations + earlier.n_sample_evaluations
+            ),
+        )
+
 
 @dataclasses.dataclass
 class NewtonMemory:

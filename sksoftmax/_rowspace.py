@@ -1,0 +1,205 @@
+"""Fits on wide data in the row space of ``X``.
+
+With an L2 penalty, the coefficients of a fit lie in the row space of ``X``:
+a part of ``w`` orthogonal to every row changes no score and only adds
+penalty. Write the Gram matrix of the rows as ``X X^T = Z Z^T`` (a pivoted
+Cholesky factorisation, ``Z`` of shape (n_samples, r) with r the rank of
+``X``). Every ``w = X^T c`` then has scores ``X w = Z b`` and penalty
+``|w|^2 = |b|^2`` for ``b = Z^T c``, and every ``b`` comes from such a ``w``.
+So the fit on the n_samples x r matrix ``Z``, with the same targets, weights,
+intercept and penalty, has the same minimum, and its solution maps back to
+``w``. This is Hastie and Tibshirani's reduction for quadratically penalised
+models on expression arrays (Biostatistics 5(3), 2004), with a Cholesky
+factor in place of their SVD: an order of magnitude cheaper, and any ``Z``
+with ``Z Z^T = X X^T`` serves.
+
+When ``X`` has many more features than rows, each evaluation's two products
+then cost ``n r K`` multiply-adds instead of ``n p K``. Forming ``X X^T``
+costs ``n^2 p``, but at the speed of a square matrix product, several times
+that of the skinny products of an evaluation. :func:`row_space` builds the
+reduction only where the products saved by a few evaluations pay for it.
+
+The reduced fit starts the solve; a final run on ``X`` itself then checks
+the tolerance on the true gradient (a few rows' worth of rounding in ``Z``
+can leave the mapped solution a rounding step away), so the solver's
+convergence test is always made on the problem the user posed.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse as sp
+
+__all__ = ["ROW_SPACE_TOL", "RowSpace", "row_space", "row_space_break_even"]
+
+# Cost model of the reduction, in multiply-adds of an evaluation's skinny
+# products (an (n, p) matrix times K columns: 4-7 G multiply-adds/s on the
+# benchmark machine, a 2-vCPU AMD EPYC, counting an evaluation's other work).
+# X X^T is a square product that runs at 72-91 G/s there, 12-19 times an
+# evaluation's rate on the shapes measured (300 x 20,000, 500 x 5,000 and
+# 2,000 x 5,000), so each of its multiply-adds counts GRAM_SPEEDUP times
+# less; the pivoted Cholesky factorisation (LAPACK dpstrf, n^3 / 6
+# multiply-adds) ran at about 23 G/s (2,000 rows: 57 ms), FACTOR_SPEEDUP
+# times an evaluation's rate. The finishing run on X costs at least
+# FINISH_EVALUATIONS evaluations on X: the product that maps the solution
+# back, and the evaluation that checks it.
+GRAM_SPEEDUP = 12.0
+FACTOR_SPEEDUP = 2.5
+FINISH_EVALUATIONS = 2.0
+# The reduction is built when the products saved by this many evaluations pay
+# for it. An L2 fit on data with more features than rows can separate them,
+# so at C >= 1 it takes many evaluations (the benchmark's 2,000 x 5,000 set:
+# 85-161), while a strong penalty's may take 10-15. Measured (softmax, 3-10
+# classes, A/B medians of 3): 300 x 20,000 to 1,000 x 20,000 fits 1.3-8x
+# faster at C=1 and 100, 0.8-2.5x at C=0.001; 500 x 5,000 (break-even 6.8)
+# 1.5-5x at C >= 1, 0.8x at C=0.001. The 2,000 x 5,000 set (break-even 40)
+# is left alone: its fits gained at most 1.3x.
+MAX_BREAK_EVEN_EVALUATIONS = 10.0
+# Smaller problems are fitted on X: below this many multiply-adds in an
+# evaluation's products, the second run's fixed costs (its own setup, and the
+# second-order phases the solver chooses for a small reduced problem) outweigh
+# what the products save. 200 x 2,000 with 3 classes (2.4e6): 0.3-0.5x at
+# C=0.001, 1.3x at C >= 1, fits of 7-40 ms either way; 100 x 20,000 with 2
+# (8e6): 1.9-3.7x.
+MIN_EVALUATION_MULTIPLY_ADDS = 5e6
+# The run on the row space stops at this tolerance when the user's is looser:
+# its evaluations are cheap, and a solution closer to the minimum lets the run
+# on X stop at its first evaluation. At tol=1e-4 and the user's own
+# tolerance, handovers on separable wide data were 2e-9 to 2e-6 (relative)
+# above the minimum, against 1e-10 or less at 1e-8.
+ROW_SPACE_TOL = 1e-8
+
+
+def row_space_break_even(n_samples, n_features, n_outputs):
+    """Evaluations after which the reduction to the row space has paid for
+    itself (the cost model above), or inf where it never does.
+
+    Examples
+    --------
+    >>> from sksoftmax._rowspace import row_space_break_even
+    >>> round(row_space_break_even(300, 20_000, 4), 1)
+    4.3
+    >>> row_space_break_even(2_000, 1_000, 5)
+    inf
+    """
+    n, p = float(n_samples), float(n_features)
+    saved_per_evaluation = 2.0 * n * n_outputs * (p - n)
+    if saved_per_evaluation <= 0:
+        return np.inf
+    evaluation = 2.0 * n * n_outputs * p
+    setup = (
+        n * n * p / GRAM_SPEEDUP
+        + n**3 / 6.0 / FACTOR_SPEEDUP
+        + FINISH_EVALUATIONS * evaluation
+    )
+    return setup / saved_per_evaluation
+
+
+@dataclass(frozen=True)
+class RowSpace:
+    """A basis of the row space of ``X``: ``X X^T = Z Z^T`` with
+    ``Z = features``.
+
+    Attributes
+    ----------
+    features : ndarray of shape (n_samples, rank)
+        ``Z``, the data of the reduced fit.
+    rows : ndarray of int, shape (rank,)
+        Rows of ``X`` that span its row space (the Cholesky pivots).
+    factor : ndarray of shape (rank, rank)
+        Lower-triangular ``Z[rows]``: the spanning rows' coordinates.
+    """
+
+    features: np.ndarray
+    rows: np.ndarray
+    factor: np.ndarray
+
+    @property
+    def rank(self):
+        return self.features.shape[1]
+
+    def full_coef(self, X, coef):
+        """Coefficients on ``X`` (shape (K, n_features [+ 1])) of the reduced
+        coefficients ``coef`` (shape (K, rank [+ 1])); an intercept column is
+        carried over."""
+        reduced, intercept = coef[:, : self.rank], coef[:, self.rank :]
+        # w = X^T c with Z^T c = b: c is zero outside the spanning rows, and
+        # factor^T c[rows] = b there.
+        c = np.zeros((X.shape[0], coef.shape[0]))
+        c[self.rows] = scipy.linalg.solve_triangular(
+            self.factor, reduced.T, lower=True, trans="T", check_finite=False
+        )
+        # (X^T c)^T as c^T X: a product over X, no copy of its rows.
+        return np.hstack([c.T @ X, intercept])
+
+    def reduced_coef(self, X, coef):
+        """The reduced coefficients of ``coef`` on ``X``: those of its
+        projection on the row space, which gives the same scores."""
+        n_features = X.shape[1]
+        W, intercept = coef[:, :n_features], coef[:, n_features:]
+        if not W.any():
+            return np.hstack([np.zeros((coef.shape[0], self.rank)), intercept])
+        # Z b = X w on the spanning rows: factor b = (X w)[rows].
+        spanned = X @ W.T
+        reduced = scipy.linalg.solve_triangular(
+            self.factor, spanned[self.rows], lower=True, check_finite=False
+        )
+        return np.hstack([reduced.T, intercept])
+
+
+def row_space(X, n_outputs):
+    """The :class:`RowSpace` of dense float64 ``X`` where reducing a fit of
+    ``n_outputs`` outputs to it pays (see ``MAX_BREAK_EVEN_EVALUATIONS``);
+    None otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoftmax._rowspace import row_space
+    >>> X = np.random.default_rng(0).standard_normal((100, 20_000))
+    >>> basis = row_space(X, 3)
+    >>> basis.features.shape
+    (100, 100)
+    >>> bool(np.allclose(basis.features @ basis.features.T, X @ X.T))
+    True
+    """
+    if (
+        sp.issparse(X)
+        or not isinstance(X, np.ndarray)
+        or X.dtype != np.float64
+        or X.ndim != 2
+        or 2.0 * X.shape[0] * X.shape[1] * n_outputs < MIN_EVALUATION_MULTIPLY_ADDS
+        or row_space_break_even(*X.shape, n_outputs) > MAX_BREAK_EVEN_EVALUATIONS
+    ):
+        return None
+    gram = X @ X.T
+    # Symmetric, so its transpose is the same matrix in Fortran order, which
+    # LAPACK factorises in place. Pivots of squared size below
+    # n * eps * max(diag) (LAPACK's default) count as rank deficiency: such
+    # rows are within rounding of the others' span.
+    factor, pivots, rank, info = scipy.linalg.lapack.dpstrf(
+        gram.T, lower=1, overwrite_a=1
+    )
+    if info < 0 or rank == 0:
+        return None
+    order = pivots - 1  # LAPACK counts from 1
+    lower = factor[:, :rank]
+    # dpstrf leaves the strictly upper triangle as it found it.
+    for start in range(0, rank, _ZEROING_ROWS):
+        rows = slice(start, min(start + _ZEROING_ROWS, rank))
+        lower[rows] = np.tril(lower[rows], k=start)
+    # Row i of the factor belongs to row order[i] of X; the first `rank`
+    # of those rows span the others.
+    features = np.empty((X.shape[0], rank))
+    features[order] = lower
+    return RowSpace(
+        features=features,
+        rows=order[:rank],
+        factor=np.asfortranarray(lower[:rank]),  # as LAPACK takes it
+    )
+
+
+# Rows of the factor whose upper triangle is zeroed at a time: a temporary of
+# at most this many rows, instead of np.tril's full copy.
+_ZEROING_ROWS = 256
