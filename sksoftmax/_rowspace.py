@@ -61,8 +61,8 @@ MAX_BREAK_EVEN_EVALUATIONS = 10.0
 # second-order phases the solver chooses for a small reduced problem) outweigh
 # what the products save. 200 x 2,000 with 3 classes (2.4e6): 0.3-0.5x at
 # C=0.001, 1.3x at C >= 1, fits of 7-40 ms either way; 100 x 20,000 with 2
-# (8e6): 1.9-3.7x.
-MIN_EVALUATION_MULTIPLY_ADDS = 5e6
+# classes, one output (4e6): 1.9-3.7x.
+MIN_EVALUATION_MULTIPLY_ADDS = 3e6
 # The run on the row space stops at this tolerance when the user's is looser:
 # its evaluations are cheap, and a solution closer to the minimum lets the run
 # on X stop at its first evaluation. At tol=1e-4 and the user's own
@@ -174,12 +174,16 @@ def row_space(X, n_outputs):
     ):
         return None
     gram = X @ X.T
+    # A row whose squared distance from the span of the pivots so far is
+    # below n_features * eps * max|x_i|^2 is within the rounding of the Gram
+    # matrix's own entries (sums of n_features products): it counts as in
+    # that span (exact duplicates of rows left pivots of 1e-16 with LAPACK's
+    # default n_samples * eps / 2).
+    tolerance = X.shape[1] * np.finfo(np.float64).eps * float(np.max(np.diag(gram)))
     # Symmetric, so its transpose is the same matrix in Fortran order, which
-    # LAPACK factorises in place. Pivots of squared size below
-    # n * eps * max(diag) (LAPACK's default) count as rank deficiency: such
-    # rows are within rounding of the others' span.
+    # LAPACK factorises in place.
     factor, pivots, rank, info = scipy.linalg.lapack.dpstrf(
-        gram.T, lower=1, overwrite_a=1
+        gram.T, tol=tolerance, lower=1, overwrite_a=1
     )
     if info < 0 or rank == 0:
         return None
