@@ -430,6 +430,54 @@ def wide(quick=False):
     )
 
 
+def expression(name, n, p, n_classes, seed, quick=False):
+    """Expression-array-like data: a few hundred samples of thousands of
+    correlated, noisy measurements of a 50-dimensional latent mixture,
+    standardised (far more features than rows, as gene expression)."""
+    rng = np.random.default_rng(SEED + seed)
+    if quick:
+        n, p = max(n // 4, 40), max(p // 10, 8 * n // 4)
+    latent, y = mixture_classes(n, 50, n_classes, rng, modes=2, separation=0.5, df=5.0)
+    mixing = rng.standard_normal((50, p)) / np.sqrt(50)
+    X = standardise(latent @ mixing + rng.standard_normal((n, p)))
+    return Problem(
+        name,
+        X,
+        y,
+        "multiclass",
+        f"{n:,} x {p:,}, K={n_classes}: a 50-dim latent mixture seen through "
+        f"{p:,} noisy correlated measurements, standardised",
+        like="gene expression",
+    )
+
+
+def expression_labels(quick=False):
+    """Multilabel expression-like data: 300 x 20,000, 5 labels."""
+    rng = np.random.default_rng(SEED + 23)
+    n, p = (80, 2_000) if quick else (300, 20_000)
+    X, Y = multilabel(n, p, 5, rng)
+    return Problem(
+        "expr_labels",
+        X,
+        Y,
+        "multilabel",
+        f"{n:,} x {p:,}, 5 labels: correlated labels, heavy-tailed, standardised",
+        like="gene expression (overlapping phenotypes)",
+    )
+
+
+# Problems with many more features than rows, where fits start in the row
+# space of X (sksoftmax/_rowspace.py); benchmarks/wide_bench.py runs them.
+# Not in PROBLEMS: the main grid's own wide set (2,000 x 5,000) is where
+# that reduction does not pay.
+WIDE_PROBLEMS = {
+    "expr2": lambda quick=False: expression("expr2", 100, 20_000, 2, 20, quick),
+    "expr4": lambda quick=False: expression("expr4", 300, 20_000, 4, 21, quick),
+    "spectra4": lambda quick=False: expression("spectra4", 500, 5_000, 4, 22, quick),
+    "expr_labels": expression_labels,
+}
+
+
 # -- multilabel problems --------------------------------------------------------
 
 

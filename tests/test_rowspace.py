@@ -192,7 +192,10 @@ def _objective(model, X, y, C, sample_weight=None):
 
 def _targets(estimator, y, n_classes):
     if estimator is OneVsRestLogistic:
-        return np.eye(n_classes, dtype=int)[y] | np.roll(np.eye(n_classes, dtype=int), 1, 1)[y]
+        return (
+            np.eye(n_classes, dtype=int)[y]
+            | np.roll(np.eye(n_classes, dtype=int), 1, 1)[y]
+        )
     return y
 
 
@@ -257,9 +260,7 @@ def test_warm_start_in_the_row_space(always_reduce):
     model.set_params(C=10.0).fit(X, y)
     cold = SoftmaxRegression(C=10.0, tol=1e-10).fit(X, y)
     assert len(always_reduce) == 3
-    np.testing.assert_allclose(
-        model.predict_proba(X), cold.predict_proba(X), atol=1e-7
-    )
+    np.testing.assert_allclose(model.predict_proba(X), cold.predict_proba(X), atol=1e-7)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,157 @@
+"""Wide data: sksoftmax against scikit-learn where fits start in the row space.
+
+The problems of :data:`problems.WIDE_PROBLEMS` have far more features than
+rows (expression arrays, spectra): there, sksoftmax fits in the row space of
+X (``sksoftmax/_rowspace.py``). Two tables:
+
+1. Against scikit-learn, cell by cell as in the main grid
+   (:func:`harness.run_cell`, :func:`report.cell_verdicts`): every solver with
+   default BLAS threads and with one thread, the faster counted; the
+   speed-up is against the fastest scikit-learn run, at any tol, that reaches
+   our objective (1e-9 relative slack), and the objective gap is against
+   lbfgs at the same tol.
+2. sksoftmax with the reduction against sksoftmax without it (the fit on X
+   alone), interleaved in one process, medians of ``AB_REPEATS``: what the
+   reduction itself buys, and the objective difference it makes.
+
+Writes ``benchmarks/results/wide.json``. Run: ``python benchmarks/wide_bench.py``
+(``--quick`` for a smoke run).
+"""
+
+import argparse
+import json
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+import harness  # noqa: E402
+import problems  # noqa: E402
+import report  # noqa: E402
+
+import sksoftmax._rowspace as rowspace  # noqa: E402
+
+RESULTS = HERE / "results" / "wide.json"
+C_GRID = (0.01, 1.0, 100.0)
+TOL_GRID = (1e-4, 1e-6, 1e-10)
+AB_REPEATS = 5
+# A scikit-learn fit is stopped after this many seconds (reported as such).
+TIMEOUT_S = 120.0
+
+
+def without_reduction():
+    """Context: every fit stays on X (the reduction's break-even limit below
+    any cost)."""
+    limit = rowspace.MAX_BREAK_EVEN_EVALUATIONS
+
+    class _Restore:
+        def __enter__(self):
+            rowspace.MAX_BREAK_EVEN_EVALUATIONS = -1.0
+
+        def __exit__(self, *exc):
+            rowspace.MAX_BREAK_EVEN_EVALUATIONS = limit
+
+    return _Restore()
+
+
+def ab_rows(problem, C, tol, repeats):
+    """Our fit with and without the reduction, alternating."""
+    solver = harness.Solver("sksoftmax")
+    times = {"reduced": [], "on X": []}
+    objectives = {}
+    for _ in range(repeats):
+        for variant in times:
+            estimator = solver.make(problem.kind, C, tol, 10_000)
+            started = time.perf_counter()
+            if variant == "on X":
+                with without_reduction():
+                    estimator.fit(problem.X, problem.y)
+            else:
+                estimator.fit(problem.X, problem.y)
+            times[variant].append(time.perf_counter() - started)
+            objectives[variant] = harness.objective(estimator, problem, C)
+    reduced, direct = (statistics.median(times[v]) for v in ("reduced", "on X"))
+    return {
+        "problem": problem.name,
+        "C": C,
+        "tol": tol,
+        "reduced_s": reduced,
+        "on_x_s": direct,
+        "speedup": direct / reduced,
+        "objective_difference": (objectives["reduced"] - objectives["on X"])
+        / abs(objectives["on X"]),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small smoke run")
+    args = parser.parse_args(argv)
+    C_grid, tol_grid = ((1.0,), (1e-4,)) if args.quick else (C_GRID, TOL_GRID)
+    rows, ab = [], []
+    started = time.perf_counter()
+    for name, make in problems.WIDE_PROBLEMS.items():
+        problem = make(args.quick)
+        print(f"{name}: {problem.description}", flush=True)
+        solvers = harness.solvers_for(problem)
+        for C in C_grid:
+            for tol in tol_grid:
+                rows += harness.run_cell(
+                    problem, solvers, C, tol, timeout=TIMEOUT_S, cell_budget=30.0
+                )
+                ab.append(ab_rows(problem, C, tol, 2 if args.quick else AB_REPEATS))
+                reduced, direct = ab[-1]["reduced_s"], ab[-1]["on_x_s"]
+                print(
+                    f"  C={C:g} tol={tol:g}: reduced {reduced * 1e3:.0f} ms, "
+                    f"on X {direct * 1e3:.0f} ms",
+                    flush=True,
+                )
+        del problem
+    cells = report.cell_verdicts(rows)
+    print()
+    print(
+        "| problem | C | tol | ours (ms) | fastest scikit-learn at our objective | "
+        "speed-up | gap vs lbfgs | reduction alone |"
+    )
+    print("|---|---:|---:|---:|---|---:|---:|---:|")
+    for cell, pair in zip(cells, ab, strict=True):
+        peer = cell.get("speedup_peer")
+        peer_text = (
+            f"{peer} at tol={cell['speedup_peer_tol']:g}, "
+            f"{cell['speedup_peer_time_s'] * 1e3:.0f} ms"
+            if peer
+            else "none"
+        )
+        print(
+            f"| {cell['problem']} | {cell['C']:g} | {cell['tol']:g} | "
+            f"{cell['ours_time_s'] * 1e3:.0f} | {peer_text}"
+            f"{'' if cell.get('reached') else ' (none reached ours)'} | "
+            f"{cell.get('speedup') or float('nan'):.1f}x | "
+            f"{cell.get('gap_vs_lbfgs', float('nan')):+.1e} | "
+            f"{pair['speedup']:.2f}x ({pair['objective_difference']:+.0e}) |"
+        )
+    failed = {
+        key: sum(1 for c in cells if c.get(key) is False) for key, _ in report.CRITERIA
+    }
+    print(f"\nfailing cells: {failed}; {time.perf_counter() - started:.0f} s")
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": platform.processor() or platform.machine(),
+                "quick": args.quick,
+                "results": rows,
+                "cells": cells,
+                "reduction_ab": ab,
+            },
+            indent=1,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
