@@ -36,7 +36,7 @@ from ._objective import in_memory_objective
 from ._penalty import L1Penalty, SolverScale
 from ._products import scores as score_products
 from ._proximal import minimize_composite
-from ._rowspace import ROW_SPACE_TOL, row_space
+from ._rowspace import row_space_start
 from ._solver import _single_threaded_scipy_blas, minimize_lbfgs
 
 
@@ -404,24 +404,17 @@ class _LinearClassifier(
             # scipy's LAPACK (the row space's factorisation and triangular
             # solves) between numpy's products: see _single_threaded_scipy_blas.
             with _single_threaded_scipy_blas():
-                reduced = None
+                start = None
                 if build_objective is in_memory_objective and self._l2_only(l1, l2):
-                    # Wide data: the solve starts in the row space of X.
-                    basis = row_space(X, objective.coef_shape[0])
-                    if basis is not None:
-                        reduced = (
-                            basis,
-                            X,
-                            build_objective(
-                                encoded.loss,
-                                basis.features,
-                                encoded.targets,
-                                scale.weights,
-                                l2,
-                            ),
-                        )
+                    start = row_space_start(
+                        X,
+                        objective.coef_shape[0],
+                        lambda Z: build_objective(
+                            encoded.loss, Z, encoded.targets, scale.weights, l2
+                        ),
+                    )
                 result = self._solve(
-                    objective, encoded.rows, l1, newton_memory, reduced=reduced
+                    objective, encoded.rows, l1, newton_memory, start=start
                 )
             if np.isinf(self.C):
                 self._check_separation(objective, result, encoded.rows)
@@ -462,18 +455,17 @@ class _LinearClassifier(
         of ``w`` off it free."""
         return bool(np.all(np.asarray(l2) > 0) and not np.any(np.asarray(l1) > 0))
 
-    def _solve(self, objective, rows, l1, newton_memory=None, reduced=None):
+    def _solve(self, objective, rows, l1, newton_memory=None, start=None):
         """Run the solver; ``rows`` of the model are the objective's outputs
         and ``l1`` the L1 weights at the solver's scale; ``newton_memory``
         (the L2 solver's, see :class:`~sksoftmax._solver.NewtonMemory`)
         carries a Hessian between the fits of a C path.
 
         Without an L1 part (``l1_ratio=0`` or ``C=inf``) this is the L2
-        solver alone, exactly as without the option. ``reduced``, a
-        ``(RowSpace, X, objective on its features)`` triple, starts that
-        solver in the row space of X (see :mod:`sksoftmax._rowspace`); the
-        run on ``objective`` then finishes from there, so the tolerance is
-        always checked on X itself.
+        solver alone, exactly as without the option. A
+        :class:`~sksoftmax._rowspace.RowSpaceStart` ``start`` (wide data, L2
+        only) solves in the row space of X first; the run on ``objective``
+        continues from there, so the tolerance is always checked on X.
         """
         coef0 = self._initial_coef(objective.coef_shape, rows)
         l1 = np.broadcast_to(np.asarray(l1, dtype=np.float64), (coef0.shape[0],))
@@ -484,17 +476,11 @@ class _LinearClassifier(
             precondition=self.precondition,
         )
         earlier = None
-        if reduced is not None:
-            basis, X, reduced_objective = reduced
-            earlier = minimize_lbfgs(
-                reduced_objective,
-                basis.reduced_coef(X, coef0),
-                memory=newton_memory,
-                **{**options, "tol": min(self.tol, ROW_SPACE_TOL)},
-            )
-            # Iterations left of max_iter, but at least the one that checks.
+        if start is not None:
+            coef0, earlier = start.solve(coef0, memory=newton_memory, **options)
+            # The iterations left of max_iter, but at least the one that checks.
             options["max_iter"] = max(self.max_iter - int(earlier.n_iter.max()), 1)
-            coef0, newton_memory = basis.full_coef(X, earlier.coef), None
+            newton_memory = None
         if np.any(l1 > 0):
             penalty = L1Penalty(l1.copy(), objective.n_features, self._l1_groups())
             result = minimize_composite(

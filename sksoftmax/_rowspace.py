@@ -31,7 +31,15 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-__all__ = ["ROW_SPACE_TOL", "RowSpace", "row_space", "row_space_break_even"]
+from ._solver import minimize_lbfgs
+
+__all__ = [
+    "RowSpace",
+    "RowSpaceStart",
+    "row_space",
+    "row_space_break_even",
+    "row_space_start",
+]
 
 # Cost model of the reduction, in multiply-adds of an evaluation's skinny
 # products (an (n, p) matrix times K columns: 4-7 G multiply-adds/s on the
@@ -202,6 +210,54 @@ def row_space(X, n_outputs):
         rows=order[:rank],
         factor=np.asfortranarray(lower[:rank]),  # as LAPACK takes it
     )
+
+
+@dataclass(frozen=True)
+class RowSpaceStart:
+    """The first part of a fit on wide ``X``: the same objective on the
+    row space's coordinates, solved there.
+
+    Attributes
+    ----------
+    basis : RowSpace
+    X : ndarray of shape (n_samples, n_features)
+    objective : Objective
+        The fit's objective on ``basis.features`` instead of ``X``.
+    """
+
+    basis: RowSpace
+    X: np.ndarray
+    objective: object
+
+    def solve(self, coef0, *, tol, **options):
+        """Solve from ``coef0`` (on X's columns) to ``min(tol,
+        ROW_SPACE_TOL)``, with :func:`~sksoftmax._solver.minimize_lbfgs`'s
+        other ``options``.
+
+        Returns
+        -------
+        coef : ndarray
+            The solution, on X's columns: where the fit on X continues.
+        result : SolverResult
+            The run in the row space.
+        """
+        result = minimize_lbfgs(
+            self.objective,
+            self.basis.reduced_coef(self.X, coef0),
+            tol=min(tol, ROW_SPACE_TOL),
+            **options,
+        )
+        return self.basis.full_coef(self.X, result.coef), result
+
+
+def row_space_start(X, n_outputs, objective_on):
+    """A :class:`RowSpaceStart` for a fit of ``n_outputs`` outputs on ``X``
+    where it pays (see :func:`row_space`), or None; ``objective_on(Z)``
+    builds the fit's objective on other data ``Z``."""
+    basis = row_space(X, n_outputs)
+    if basis is None:
+        return None
+    return RowSpaceStart(basis, X, objective_on(basis.features))
 
 
 # Rows of the factor whose upper triangle is zeroed at a time: a temporary of

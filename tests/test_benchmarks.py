@@ -367,3 +367,21 @@ def test_quick_cells_get_more_repeats(bench, monkeypatch, short_cell_s, expected
 def test_repeats_phrase_names_the_quick_cells_repeats(bench, counts, expected):
     results = {"config": {"repeats": 3}, "results": [{"repeats": n} for n in counts]}
     assert bench["report"]._repeats_phrase(results) == expected
+
+
+@pytest.mark.parametrize("name", ["expr2", "expr4", "spectra4", "expr_labels"])
+def test_wide_problems_are_reduced(bench, name):
+    """The wide benchmark's problems are ones the row-space reduction takes
+    (at the default thresholds), unlike the grid's own wide set."""
+    from sksoftmax._rowspace import row_space
+
+    problem = bench["problems"].WIDE_PROBLEMS[name]()
+    n_samples, n_features = problem.X.shape
+    assert n_features >= 10 * n_samples
+    n_outputs = problem.y.shape[1] if problem.kind == "multilabel" else None
+    if n_outputs is None:
+        n_classes = len(np.unique(problem.y))
+        n_outputs = 1 if n_classes == 2 else n_classes
+    assert row_space(problem.X, n_outputs) is not None
+    grid_wide = bench["problems"].make_problem("wide")
+    assert row_space(grid_wide.X, 5) is None

@@ -310,3 +310,36 @@ def test_cv_time_to_answer_table(docs_helper):
     assert "0.80 s (tol 0.0001)" in text and "2.40 s (tol 1e-10)" in text
     assert "3.0x" in text
     assert "Time to the converged answer" not in docs_helper.cv_rst({"rows": []})
+
+
+def test_wide_table_pairs_cells_with_the_reduction_alone(docs_helper):
+    """Each cell's row carries its own A/B of the reduction; a cell nobody
+    reached says so, and a cell without a run of ours is left out."""
+    cell = {
+        "problem": "expr4",
+        "C": 1.0,
+        "tol": 1e-4,
+        "ours_time_s": 0.05,
+        "speedup": 7.5,
+        "speedup_peer": "newton-cg (1 thread)",
+        "speedup_peer_tol": 1e-10,
+        "speedup_peer_time_s": 0.375,
+        "reached": True,
+        "gap_vs_lbfgs": -3e-3,
+    }
+    other = {**cell, "C": 100.0, "reached": False}
+    missing = {**cell, "C": 0.01, "ours_time_s": None}
+    pair = {
+        "problem": "expr4",
+        "C": 1.0,
+        "tol": 1e-4,
+        "speedup": 4.25,
+        "objective_difference": 2e-11,
+    }
+    text = docs_helper.wide_rst(
+        {"cells": [cell, other, missing], "reduction_ab": [pair]}
+    )
+    assert "newton-cg (1 thread), tol 1e-10: 0.38 s" in text
+    assert "4.25x (+2e-11)" in text
+    assert "none reached ours" in text
+    assert text.count("expr4") == 2

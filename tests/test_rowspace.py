@@ -10,26 +10,27 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
-import sksoftmax._base as base
 import sksoftmax._rowspace as rowspace
 from sksoftmax import OneVsRestLogistic, SoftmaxRegression
 from sksoftmax._loss import binary_objective, multinomial_objective
 from sksoftmax._rowspace import RowSpace, row_space, row_space_break_even
 
 
+def _force(patch, reduce):
+    """Make every dense float64 fit with more features than rows reduced,
+    whatever its size (``reduce``), or none."""
+    if reduce:
+        patch.setattr(rowspace, "MIN_EVALUATION_MULTIPLY_ADDS", 0.0)
+        patch.setattr(rowspace, "MAX_BREAK_EVEN_EVALUATIONS", np.inf)
+    else:
+        patch.setattr(rowspace, "MAX_BREAK_EVEN_EVALUATIONS", -1.0)
+
+
 @pytest.fixture
 def always_reduce(monkeypatch):
-    """Every dense float64 fit with more features than rows is reduced,
-    whatever its size; returns the list of bases built."""
-    monkeypatch.setattr(rowspace, "MIN_EVALUATION_MULTIPLY_ADDS", 0.0)
-    monkeypatch.setattr(rowspace, "MAX_BREAK_EVEN_EVALUATIONS", np.inf)
+    """Every wide fit is reduced; returns the list of bases built."""
+    _force(monkeypatch, True)
     return _spy(monkeypatch)
-
-
-@pytest.fixture
-def never_reduce(monkeypatch):
-    """No fit is reduced."""
-    monkeypatch.setattr(rowspace, "MAX_BREAK_EVEN_EVALUATIONS", -1.0)
 
 
 def _spy(monkeypatch):
@@ -41,7 +42,7 @@ def _spy(monkeypatch):
             built.append(basis)
         return basis
 
-    monkeypatch.setattr(base, "row_space", spy)
+    monkeypatch.setattr(rowspace, "row_space", spy)
     return built
 
 
@@ -90,8 +91,7 @@ def test_basis_factors_the_gram_matrix(n, extra, duplicates, centred, seed):
 def _basis(X, allow_none=False):
     """``row_space(X)`` whatever its size."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rowspace, "MIN_EVALUATION_MULTIPLY_ADDS", 0.0)
-        patch.setattr(rowspace, "MAX_BREAK_EVEN_EVALUATIONS", np.inf)
+        _force(patch, True)
         basis = row_space(X, 1)
     if not allow_none:
         assert isinstance(basis, RowSpace)
@@ -218,17 +218,12 @@ def test_reduced_fit_is_the_fit_on_X(
     fits = {}
     for mode in ("reduced", "direct"):
         with monkeypatch.context() as patch:
-            if mode == "reduced":
-                patch.setattr(rowspace, "MIN_EVALUATION_MULTIPLY_ADDS", 0.0)
-                patch.setattr(rowspace, "MAX_BREAK_EVEN_EVALUATIONS", np.inf)
-                built = _spy(patch)
-            else:
-                patch.setattr(rowspace, "MAX_BREAK_EVEN_EVALUATIONS", -1.0)
+            _force(patch, mode == "reduced")
+            built = _spy(patch)
             with warnings.catch_warnings():
                 warnings.simplefilter("error")
                 fits[mode] = estimator(**params).fit(X, Y, sample_weight=weights)
-            if mode == "reduced":
-                assert len(built) == 1
+            assert len(built) == (mode == "reduced")
     reduced, direct = fits["reduced"], fits["direct"]
     mine = _objective(reduced, X, Y, C, weights)
     theirs = _objective(direct, X, Y, C, weights)

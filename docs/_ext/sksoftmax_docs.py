@@ -426,13 +426,62 @@ def cv_rst(results):
     return text + "\n"
 
 
+def wide_rst(results):
+    """Table of ``benchmarks/wide_bench.py``'s results: per cell, our time,
+    the fastest scikit-learn run that reaches our objective, the objective
+    gap to lbfgs at the same tol, and what the row-space reduction alone
+    buys (our fit with it against our fit without it)."""
+    pairs = {
+        (pair["problem"], pair["C"], pair["tol"]): pair
+        for pair in results.get("reduction_ab", [])
+    }
+    rows = []
+    for cell in results.get("cells", []):
+        if cell.get("ours_time_s") is None:
+            continue
+        pair = pairs.get((cell["problem"], cell["C"], cell["tol"]))
+        peer = "none reached ours"
+        if cell.get("speedup_peer") and cell.get("reached"):
+            peer = (
+                f"{cell['speedup_peer']}, tol {cell['speedup_peer_tol']:g}: "
+                f"{cell['speedup_peer_time_s']:.2f} s"
+            )
+        rows.append(
+            [
+                cell["problem"],
+                f"{cell['C']:g}",
+                f"{cell['tol']:g}",
+                f"{cell['ours_time_s']:.3f} s",
+                peer,
+                _number(cell.get("speedup"), ".1f") + "x",
+                _number(cell.get("gap_vs_lbfgs"), ".0e"),
+                "-"
+                if pair is None
+                else f"{pair['speedup']:.2f}x ({pair['objective_difference']:+.0e})",
+            ]
+        )
+    header = [
+        "problem",
+        "C",
+        "tol",
+        "sksoftmax",
+        "fastest scikit-learn at our objective",
+        "speed-up",
+        "gap vs lbfgs",
+        "reduction alone (objective change)",
+    ]
+    return "\n".join(_list_table(header, rows, caption="Wide data")) + "\n"
+
+
 def write_side_benchmark_includes(results_dir=BENCHMARK_DIR, out_dir=GENERATED_DIR):
-    """Write ``penalty_benchmark.inc`` and ``cv_benchmark.inc`` from
-    ``penalty.json`` and ``cv.json`` in ``results_dir`` (a note when a result
-    file is missing or unreadable)."""
+    """Write ``penalty_benchmark.inc``, ``cv_benchmark.inc`` and
+    ``wide_benchmark.inc`` from ``penalty.json``, ``cv.json`` and
+    ``wide.json`` in ``results_dir`` (a note when a result file is missing
+    or unreadable)."""
     for path, render, name in (
         (results_dir / "penalty.json", penalty_rst, "penalty_benchmark.inc"),
         (results_dir / "cv.json", cv_rst, "cv_benchmark.inc"),
+        (results_dir / "wide.json", wide_rst, "wide_benchmark.inc"),
     ):
         try:
             text = render(json.loads(path.read_text(encoding="utf-8")))
