@@ -87,7 +87,7 @@ def row_space_break_even(n_samples, n_features, n_outputs):
     --------
     >>> from sksoftmax._rowspace import row_space_break_even
     >>> round(row_space_break_even(300, 20_000, 4), 1)
-    4.3
+    5.2
     >>> row_space_break_even(2_000, 1_000, 5)
     inf
     """
