@@ -382,7 +382,12 @@ class _LinearClassifier(
         return self._fit_encoded(X, encoded, build_objective)
 
     def _fit_encoded(
-        self, X, encoded, build_objective=in_memory_objective, newton_memory=None
+        self,
+        X,
+        encoded,
+        build_objective=in_memory_objective,
+        newton_memory=None,
+        row_space_cache=None,
     ):
         """Solve for validated ``X`` and its encoded targets, and store.
 
@@ -412,6 +417,7 @@ class _LinearClassifier(
                         lambda Z: build_objective(
                             encoded.loss, Z, encoded.targets, scale.weights, l2
                         ),
+                        row_space_cache,
                     )
                 result = self._solve(
                     objective, encoded.rows, l1, newton_memory, start=start

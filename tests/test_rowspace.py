@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sklearn.linear_model import LogisticRegression
 
 import sksoftmax._rowspace as rowspace
-from sksoftmax import OneVsRestLogistic, SoftmaxRegression
+from sksoftmax import OneVsRestLogistic, SoftmaxRegression, SoftmaxRegressionCV
 from sksoftmax._loss import binary_objective, multinomial_objective
 from sksoftmax._rowspace import RowSpace, row_space, row_space_break_even
 
@@ -288,3 +288,22 @@ def test_default_thresholds_reduce_genomics_shapes(monkeypatch):
     # X is 16 MB; the reduced fit's own arrays are n x n and a few n x p
     # coefficient rows. A copy of X's rows would show.
     assert peak < 0.5 * X.nbytes
+
+
+def test_cross_validated_path_builds_one_basis_per_fold(monkeypatch):
+    """The fits of a fold's C path share its rows' basis; the path chooses
+    the C a path on X alone chooses."""
+    X, y = wide_data(90, 600, 3)
+    fitted = {}
+    for mode in ("reduced", "direct"):
+        with monkeypatch.context() as patch:
+            _force(patch, mode == "reduced")
+            built = _spy(patch)
+            fitted[mode] = SoftmaxRegressionCV(Cs=4, cv=3, tol=1e-8).fit(X, y)
+        # Three folds and the final fit on all rows.
+        assert len(built) == (4 if mode == "reduced" else 0)
+    reduced, direct = fitted["reduced"], fitted["direct"]
+    assert reduced.C_ == direct.C_
+    np.testing.assert_allclose(
+        reduced.predict_proba(X), direct.predict_proba(X), atol=1e-6
+    )
