@@ -34,6 +34,7 @@ from sklearn.utils.validation import (
 from ._doc_link import DocLinkMixin
 from ._objective import in_memory_objective
 from ._penalty import L1Penalty, SolverScale
+from ._products import largest_safe_value
 from ._products import scores as score_products
 from ._proximal import minimize_composite
 from ._rowspace import row_space_start
@@ -102,6 +103,22 @@ def check_numpy_inputs(estimator_name, *arrays):
             "sklearn.set_config(array_api_dispatch=True)). Pass numpy arrays, "
             "for example np.asarray(X) (after moving the data to the CPU), or "
             "disable array_api_dispatch."
+        )
+
+
+def check_magnitude(X):
+    """Reject in-memory ``X`` whose entries are so large that sums of their
+    squares (row norms, second moments) overflow float64: a clear error
+    instead of overflow warnings deep in the solver."""
+    values = X.data if sp.issparse(X) else X
+    largest = float(np.max(np.abs(values), initial=0.0))
+    limit = largest_safe_value(X.shape[1])
+    if largest > limit:
+        raise ValueError(
+            f"X has entries up to {largest:.3g} in absolute value; with "
+            f"{X.shape[1]} features, sums of their squares overflow float64 "
+            f"above {limit:.3g}. Rescale the features (e.g. with "
+            "sklearn.preprocessing.StandardScaler)."
         )
 
 
@@ -376,6 +393,7 @@ class _LinearClassifier(
             build_objective = dask_objective
         else:
             X, y = self._validate_training_data(X, y)
+            check_magnitude(X)
             build_objective = in_memory_objective
         sample_weight = check_sample_weight(sample_weight, X)
         encoded = self._encode_targets(y, sample_weight)

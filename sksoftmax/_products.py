@@ -24,6 +24,7 @@ import threadpoolctl
 
 __all__ = [
     "augmented_columns",
+    "largest_safe_value",
     "CHUNK_ENTRIES",
     "GramPlan",
     "gram_blocks",
@@ -42,6 +43,21 @@ __all__ = [
 # float64; at least one row), whatever the shape of X. A row count instead
 # made the squared chunk of 784-pixel images 51 MB, the size of X itself.
 CHUNK_ENTRIES = 1 << 18
+
+
+def largest_safe_value(n_features):
+    """The largest ``|x|`` for which a sum of ``n_features`` squares of
+    entries of ``X`` (a row's squared norm, an entry of ``X X^T``, the
+    preconditioner's second moments) cannot overflow in float64, with a
+    factor 4 to spare for rounding.
+
+    Examples
+    --------
+    >>> from sksoftmax._products import largest_safe_value
+    >>> f"{largest_safe_value(10_000):.1e}"
+    '3.4e+151'
+    """
+    return float(np.sqrt(np.finfo(np.float64).max / max(n_features, 1))) / 4.0
 
 
 def row_slice(X, rows):

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from ._products import largest_safe_value
 from ._solver import minimize_lbfgs
 
 __all__ = [
@@ -181,6 +182,12 @@ def row_space(X, n_outputs):
         or 2.0 * X.shape[0] * X.shape[1] * n_outputs < MIN_EVALUATION_MULTIPLY_ADDS
         or row_space_break_even(*X.shape, n_outputs) > MAX_BREAK_EVEN_EVALUATIONS
     ):
+        return None
+    # Every entry of X X^T is a sum of n_features products of entries of X
+    # (the estimators reject larger values before any fit; this keeps the
+    # function safe on its own).
+    largest = float(np.max(np.abs(X), initial=0.0))
+    if not largest or largest > largest_safe_value(X.shape[1]):
         return None
     gram = X @ X.T
     # A row whose squared distance from the span of the pivots so far is

@@ -5,6 +5,7 @@ to both estimators; the OneVsRestLogistic-only ones are in test_ovr.py, the
 special functions' in test_special.py.
 """
 
+import functools
 import os
 import re
 import subprocess
@@ -195,6 +196,41 @@ def test_extreme_sample_weight_equals_unit_weights_at_scaled_C(
         fitted_arrays(extreme), fitted_arrays(reference), rtol=1e-6, atol=1e-300
     )
     assert np.all(np.isfinite(extreme.predict_proba(X)))
+
+
+# -- entries whose squares overflow float64 ----------------------------------------
+
+
+@pytest.mark.parametrize("Estimator, target", ESTIMATOR_TARGETS)
+@pytest.mark.parametrize("layout", ["dense", "csr", "cv"])
+def test_entries_whose_squares_overflow_are_a_clear_error(Estimator, target, layout):
+    """X with entries near 1e155 (5 features): row norms and second moments
+    overflow float64. A ValueError naming the size and the remedy, before any
+    overflow warning; a scale just below the limit fits without one."""
+    from sksoftmax import OneVsRestLogisticCV, SoftmaxRegressionCV
+    from sksoftmax._products import largest_safe_value
+
+    X, y = classification(n_classes=2 if target == "binary" else 3)
+    if target == "indicator":
+        y = indicator(3)
+    X = X / np.abs(X).max()
+    limit = largest_safe_value(X.shape[1])
+    make = {"dense": np.asarray, "csr": sp.csr_matrix, "cv": np.asarray}[layout]
+    if layout == "cv":
+        Estimator = (
+            OneVsRestLogisticCV
+            if Estimator is OneVsRestLogistic
+            else SoftmaxRegressionCV
+        )
+        Estimator = functools.partial(Estimator, Cs=2, cv=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="overflow float64.*Rescale"):
+            Estimator().fit(make(X * (2 * limit)), y)
+        model = Estimator().fit(make(X * (0.5 * limit)), y)
+    assert np.all(
+        np.isfinite(model.coef_.toarray() if sp.issparse(model.coef_) else model.coef_)
+    )
 
 
 # -- defect 6: float32 data beyond float32's product range ------------------------
