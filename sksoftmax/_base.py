@@ -34,7 +34,7 @@ from sklearn.utils.validation import (
 from ._doc_link import DocLinkMixin
 from ._objective import in_memory_objective
 from ._penalty import L1Penalty, SolverScale
-from ._products import largest_safe_value
+from ._products import largest_magnitude, largest_safe_value
 from ._products import scores as score_products
 from ._proximal import minimize_composite
 from ._rowspace import row_space_start
@@ -110,8 +110,7 @@ def check_magnitude(X):
     """Reject in-memory ``X`` whose entries are so large that sums of their
     squares (row norms, second moments) overflow float64: a clear error
     instead of overflow warnings deep in the solver."""
-    values = X.data if sp.issparse(X) else X
-    largest = float(np.max(np.abs(values), initial=0.0))
+    largest = largest_magnitude(X)
     limit = largest_safe_value(X.shape[1])
     if largest > limit:
         raise ValueError(

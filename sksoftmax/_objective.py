@@ -31,6 +31,7 @@ from ._products import (
     gram_blocks,
     gram_plans,
     gram_sample_size,
+    largest_magnitude,
     row_slice,
     weighted_moments,
 )
@@ -808,7 +809,4 @@ def _max_abs(X):
     the float32 policy's range check; None for other dtypes)."""
     if X.dtype != np.float32:
         return None
-    values = X.data if sp.issparse(X) else X
-    if values.size == 0:
-        return 0.0
-    return max(float(values.max()), -float(values.min()))
+    return largest_magnitude(X)

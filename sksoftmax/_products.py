@@ -24,6 +24,7 @@ import threadpoolctl
 
 __all__ = [
     "augmented_columns",
+    "largest_magnitude",
     "largest_safe_value",
     "CHUNK_ENTRIES",
     "GramPlan",
@@ -58,6 +59,16 @@ def largest_safe_value(n_features):
     '3.4e+151'
     """
     return float(np.sqrt(np.finfo(np.float64).max / max(n_features, 1))) / 4.0
+
+
+def largest_magnitude(X):
+    """``max |x|`` over the entries (stored values, for sparse ``X``) of
+    ``X``, in two passes without a temporary the size of ``X``; 0 for no
+    entries."""
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return 0.0
+    return max(float(values.max()), -float(values.min()))
 
 
 def row_slice(X, rows):

@@ -31,7 +31,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._products import largest_safe_value
+from ._products import largest_magnitude, largest_safe_value
 from ._solver import minimize_lbfgs
 
 __all__ = [
@@ -186,7 +186,7 @@ def row_space(X, n_outputs):
     # Every entry of X X^T is a sum of n_features products of entries of X
     # (the estimators reject larger values before any fit; this keeps the
     # function safe on its own).
-    largest = float(np.max(np.abs(X), initial=0.0))
+    largest = largest_magnitude(X)
     if not largest or largest > largest_safe_value(X.shape[1]):
         return None
     gram = X @ X.T
