@@ -31,7 +31,13 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._products import largest_magnitude, largest_safe_value
+from ._products import (
+    CHUNK_ENTRIES,
+    largest_magnitude,
+    largest_safe_value,
+    transposed_product,
+)
+from ._products import scores as score_products
 from ._solver import minimize_lbfgs
 
 __all__ = [
@@ -136,12 +142,13 @@ class RowSpace:
         reduced, intercept = coef[:, : self.rank], coef[:, self.rank :]
         # w = X^T c with Z^T c = b: c is zero outside the spanning rows, and
         # factor^T c[rows] = b there.
-        c = np.zeros((X.shape[0], coef.shape[0]))
-        c[self.rows] = scipy.linalg.solve_triangular(
+        c = np.zeros((coef.shape[0], X.shape[0]))
+        c[:, self.rows] = scipy.linalg.solve_triangular(
             self.factor, reduced.T, lower=True, trans="T", check_finite=False
-        )
-        # (X^T c)^T as c^T X: a product over X, no copy of its rows.
-        return np.hstack([c.T @ X, intercept])
+        ).T
+        # (X^T c)^T as c^T X, a product over X (in float64, by blocks for
+        # float32 X): no copy of its rows.
+        return np.hstack([transposed_product(c, X, fit_intercept=False), intercept])
 
     def reduced_coef(self, X, coef):
         """The reduced coefficients of ``coef`` on ``X``: those of its
@@ -151,17 +158,17 @@ class RowSpace:
         if not W.any():
             return np.hstack([np.zeros((coef.shape[0], self.rank)), intercept])
         # Z b = X w on the spanning rows: factor b = (X w)[rows].
-        spanned = X @ W.T
+        spanned = score_products(X, W, fit_intercept=False, dtype=np.float64)
         reduced = scipy.linalg.solve_triangular(
-            self.factor, spanned[self.rows], lower=True, check_finite=False
+            self.factor, spanned[:, self.rows].T, lower=True, check_finite=False
         )
         return np.hstack([reduced.T, intercept])
 
 
 def row_space(X, n_outputs):
-    """The :class:`RowSpace` of dense float64 ``X`` where reducing a fit of
-    ``n_outputs`` outputs to it pays (see ``MAX_BREAK_EVEN_EVALUATIONS``);
-    None otherwise.
+    """The :class:`RowSpace` of dense ``X`` (float64 or float32; the basis is
+    float64 either way) where reducing a fit of ``n_outputs`` outputs to it
+    pays (see ``MAX_BREAK_EVEN_EVALUATIONS``); None otherwise.
 
     Examples
     --------
@@ -177,7 +184,7 @@ def row_space(X, n_outputs):
     if (
         sp.issparse(X)
         or not isinstance(X, np.ndarray)
-        or X.dtype != np.float64
+        or X.dtype not in (np.float64, np.float32)
         or X.ndim != 2
         or 2.0 * X.shape[0] * X.shape[1] * n_outputs < MIN_EVALUATION_MULTIPLY_ADDS
         or row_space_break_even(*X.shape, n_outputs) > MAX_BREAK_EVEN_EVALUATIONS
@@ -189,7 +196,7 @@ def row_space(X, n_outputs):
     largest = largest_magnitude(X)
     if not largest or largest > largest_safe_value(X.shape[1]):
         return None
-    gram = X @ X.T
+    gram = _gram(X)
     # A row whose squared distance from the span of the pivots so far is
     # below n_features * eps * max|x_i|^2 is within the rounding of the Gram
     # matrix's own entries (sums of n_features products): it counts as in
@@ -218,6 +225,22 @@ def row_space(X, n_outputs):
         rows=order[:rank],
         factor=np.asfortranarray(lower[:rank]),  # as LAPACK takes it
     )
+
+
+def _gram(X):
+    """``X X^T`` in float64. float32 ``X`` is converted a chunk of columns
+    at a time (at most ``CHUNK_ENTRIES`` values), never all at once: the
+    Gram's rounding must be float64's, and a float64 copy of ``X`` would be
+    twice ``X``."""
+    if X.dtype == np.float64:
+        return X @ X.T
+    n_samples, n_features = X.shape
+    step = max(1, CHUNK_ENTRIES // max(n_samples, 1))
+    gram = np.zeros((n_samples, n_samples))
+    for start in range(0, n_features, step):
+        part = X[:, start : start + step].astype(np.float64)
+        gram += part @ part.T
+    return gram
 
 
 @dataclass(frozen=True)
