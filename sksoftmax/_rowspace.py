@@ -85,6 +85,9 @@ MIN_EVALUATION_MULTIPLY_ADDS = 3e6
 # tolerance, handovers on separable wide data were 2e-9 to 2e-6 (relative)
 # above the minimum, against 1e-10 or less at 1e-8.
 ROW_SPACE_TOL = 1e-8
+# Rows of the factor whose upper triangle is zeroed at a time: a temporary of
+# at most this many rows, instead of np.tril's full copy.
+ZEROING_ROWS = 256
 
 
 def row_space_break_even(n_samples, n_features, n_outputs):
@@ -213,8 +216,8 @@ def row_space(X, n_outputs):
     order = pivots - 1  # LAPACK counts from 1
     lower = factor[:, :rank]
     # dpstrf leaves the strictly upper triangle as it found it.
-    for start in range(0, rank, _ZEROING_ROWS):
-        rows = slice(start, min(start + _ZEROING_ROWS, rank))
+    for start in range(0, rank, ZEROING_ROWS):
+        rows = slice(start, min(start + ZEROING_ROWS, rank))
         lower[rows] = np.tril(lower[rows], k=start)
     # Row i of the factor belongs to row order[i] of X; the first `rank`
     # of those rows span the others.
@@ -318,8 +321,3 @@ def row_space_start(X, n_outputs, objective_on, cache=None):
     if basis is None:
         return None
     return RowSpaceStart(basis, X, objective_on(basis.features))
-
-
-# Rows of the factor whose upper triangle is zeroed at a time: a temporary of
-# at most this many rows, instead of np.tril's full copy.
-_ZEROING_ROWS = 256
