@@ -19,6 +19,7 @@ Writes ``benchmarks/results/wide.json``. Run: ``python benchmarks/wide_bench.py`
 """
 
 import argparse
+import contextlib
 import json
 import platform
 import statistics
@@ -43,19 +44,16 @@ AB_REPEATS = 5
 TIMEOUT_S = 120.0
 
 
+@contextlib.contextmanager
 def without_reduction():
     """Context: every fit stays on X (the reduction's break-even limit below
     any cost)."""
     limit = rowspace.MAX_BREAK_EVEN_EVALUATIONS
-
-    class _Restore:
-        def __enter__(self):
-            rowspace.MAX_BREAK_EVEN_EVALUATIONS = -1.0
-
-        def __exit__(self, *exc):
-            rowspace.MAX_BREAK_EVEN_EVALUATIONS = limit
-
-    return _Restore()
+    rowspace.MAX_BREAK_EVEN_EVALUATIONS = -1.0
+    try:
+        yield
+    finally:
+        rowspace.MAX_BREAK_EVEN_EVALUATIONS = limit
 
 
 def ab_rows(problem, C, tol, repeats):

@@ -38,7 +38,7 @@ from ._products import largest_magnitude, largest_safe_value
 from ._products import scores as score_products
 from ._proximal import minimize_composite
 from ._rowspace import row_space_start
-from ._solver import _single_threaded_scipy_blas, minimize_lbfgs
+from ._solver import minimize_lbfgs
 
 
 class PerfectSeparationWarning(ConvergenceWarning):
@@ -346,8 +346,9 @@ class _LinearClassifier(
     # -- fitting -------------------------------------------------------------
 
     def _validate_training_data(self, X, y):
-        """In-memory ``X`` (float, CSR when sparse) and ``y`` for fitting."""
-        return validate_data(
+        """In-memory ``X`` (float, CSR when sparse, within
+        :func:`check_magnitude`'s range) and ``y`` for fitting."""
+        X, y = validate_data(
             self,
             X,
             y,
@@ -356,6 +357,8 @@ class _LinearClassifier(
             multi_output=self._multi_output,
             y_numeric=False,
         )
+        check_magnitude(X)
+        return X, y
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(
@@ -392,7 +395,6 @@ class _LinearClassifier(
             build_objective = dask_objective
         else:
             X, y = self._validate_training_data(X, y)
-            check_magnitude(X)
             build_objective = in_memory_objective
         sample_weight = check_sample_weight(sample_weight, X)
         encoded = self._encode_targets(y, sample_weight)
@@ -423,22 +425,19 @@ class _LinearClassifier(
             objective = build_objective(
                 encoded.loss, X, encoded.targets, scale.weights, l2
             )
-            # scipy's LAPACK (the row space's factorisation and triangular
-            # solves) between numpy's products: see _single_threaded_scipy_blas.
-            with _single_threaded_scipy_blas():
-                start = None
-                if build_objective is in_memory_objective and self._l2_only(l1, l2):
-                    start = row_space_start(
-                        X,
-                        objective.coef_shape[0],
-                        lambda Z: build_objective(
-                            encoded.loss, Z, encoded.targets, scale.weights, l2
-                        ),
-                        row_space_cache,
-                    )
-                result = self._solve(
-                    objective, encoded.rows, l1, newton_memory, start=start
+            start = None
+            if build_objective is in_memory_objective and self._l2_only(l1, l2):
+                start = row_space_start(
+                    X,
+                    objective.coef_shape[0],
+                    lambda Z: build_objective(
+                        encoded.loss, Z, encoded.targets, scale.weights, l2
+                    ),
+                    row_space_cache,
                 )
+            result = self._solve(
+                objective, encoded.rows, l1, newton_memory, start=start
+            )
             if np.isinf(self.C):
                 self._check_separation(objective, result, encoded.rows)
         self._store_solution(result, encoded, X.shape[1])

@@ -42,7 +42,6 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_method_params
 
 from ._base import (
-    check_magnitude,
     check_numpy_inputs,
     check_sample_weight,
 )
@@ -365,7 +364,6 @@ class _LinearClassifierCV:
         Cs = check_Cs(self.Cs)
         l1_ratios = check_l1_ratios(self.l1_ratios)
         X, y = self._validate_training_data(X, y)
-        check_magnitude(X)
         sample_weight = check_sample_weight(sample_weight, X)
         if _routing_enabled():
             routed = process_routing(self, "fit", sample_weight=sample_weight, **params)

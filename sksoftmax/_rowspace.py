@@ -38,7 +38,7 @@ from ._products import (
     transposed_product,
 )
 from ._products import scores as score_products
-from ._solver import minimize_lbfgs
+from ._solver import _single_threaded_scipy_blas, minimize_lbfgs
 
 __all__ = [
     "RowSpace",
@@ -199,13 +199,22 @@ def row_space(X, n_outputs):
     largest = largest_magnitude(X)
     if not largest or largest > largest_safe_value(X.shape[1]):
         return None
-    gram = _gram(X)
+    # dpstrf is scipy's LAPACK, after numpy's product (see
+    # _single_threaded_scipy_blas): a 0.04 ms triangular solve took 3.7 ms
+    # with both OpenBLAS thread pools spinning.
+    with _single_threaded_scipy_blas():
+        return _factorised(_gram(X), X.shape)
+
+
+def _factorised(gram, shape):
+    """The :class:`RowSpace` of the rows whose Gram matrix is ``gram``
+    (overwritten), ``shape`` that of X; None for rank 0."""
     # A row whose squared distance from the span of the pivots so far is
     # below n_features * eps * max|x_i|^2 is within the rounding of the Gram
     # matrix's own entries (sums of n_features products): it counts as in
     # that span (exact duplicates of rows left pivots of 1e-16 with LAPACK's
     # default n_samples * eps / 2).
-    tolerance = X.shape[1] * np.finfo(np.float64).eps * float(np.max(np.diag(gram)))
+    tolerance = shape[1] * np.finfo(np.float64).eps * float(np.max(np.diag(gram)))
     # Symmetric, so its transpose is the same matrix in Fortran order, which
     # LAPACK factorises in place.
     factor, pivots, rank, info = scipy.linalg.lapack.dpstrf(
@@ -221,7 +230,7 @@ def row_space(X, n_outputs):
         lower[rows] = np.tril(lower[rows], k=start)
     # Row i of the factor belongs to row order[i] of X; the first `rank`
     # of those rows span the others.
-    features = np.empty((X.shape[0], rank))
+    features = np.empty((shape[0], rank))
     features[order] = lower
     return RowSpace(
         features=features,
@@ -275,13 +284,16 @@ class RowSpaceStart:
         result : SolverResult
             The run in the row space.
         """
-        result = minimize_lbfgs(
-            self.objective,
-            self.basis.reduced_coef(self.X, coef0),
-            tol=min(tol, ROW_SPACE_TOL),
-            **options,
-        )
-        return self.basis.full_coef(self.X, result.coef), result
+        # The maps' triangular solves are scipy's LAPACK, between numpy's
+        # products (see _single_threaded_scipy_blas).
+        with _single_threaded_scipy_blas():
+            result = minimize_lbfgs(
+                self.objective,
+                self.basis.reduced_coef(self.X, coef0),
+                tol=min(tol, ROW_SPACE_TOL),
+                **options,
+            )
+            return self.basis.full_coef(self.X, result.coef), result
 
 
 class RowSpaceCache:
