@@ -201,11 +201,54 @@ AVX512_TRANSPOSED_FLOAT32_SCORES_MIN_FEATURES = 32
 # while OpenBLAS splits larger products over its threads (10,000 x 784
 # pixels in 668-row blocks, 5.2M multiply-adds: fits 1.05x faster with one
 # thread but 0.83x with two).
+#
+# In the scores' orientation the chunks pay less than those limits allow
+# (medians of 9 on the benchmark machine, OpenBLAS 0.3.31 SkylakeX kernels;
+# chunk time over whole-product time): with fewer than
+# SMALL_DGEMM_MIN_FEATURES features they lose even on one thread (6,400 x 36
+# with 6 outputs: 1.26x slower, 10 outputs: 1.64x; 3,000 x 48: 1.04x), and
+# with more than one BLAS thread, which the small path cannot use, they pay
+# only for products OpenBLAS itself runs on one thread (at most
+# SMALL_DGEMM_UNTHREADED_MULTIPLY_ADDS: 1,200 x 64 with 6 outputs 0.89x, 600 x
+# 72 0.83x) or for wide rows in long chunks (at least
+# SMALL_DGEMM_THREADED_MIN_FEATURES features and
+# SMALL_DGEMM_THREADED_MIN_ROWS rows per chunk: 1,200 x 294 with 6 outputs
+# 0.76x, with 3 outputs 0.77x, 1,200 x 150 0.88x). Elsewhere two threads beat
+# them: 1,797 x 64 with 10 outputs 1.63x, 1,200 x 294 with 12 outputs 1.58x,
+# 3,000 x 100 with 6 outputs 1.14x, 500 x 784 with 10 outputs 1.04x.
 SMALL_DGEMM_MAX_MULTIPLY_ADDS = 1_000_000
 SMALL_DGEMM_MAX_SCORES_ENTRIES = 1_200
-SMALL_DGEMM_MIN_FEATURES = 32
+SMALL_DGEMM_MIN_FEATURES = 64
 SMALL_DGEMM_MIN_ROWS = 100
 SMALL_DGEMM_MAX_BLOCK_MULTIPLY_ADDS = 4_000_000
+SMALL_DGEMM_UNTHREADED_MULTIPLY_ADDS = 500_000
+SMALL_DGEMM_THREADED_MIN_FEATURES = 150
+SMALL_DGEMM_THREADED_MIN_ROWS = 200
+
+
+@functools.cache
+def _numpy_blas_controllers():
+    """threadpoolctl's controllers of numpy's BLAS (read once; empty when
+    it cannot be read)."""
+    try:
+        libraries = threadpoolctl.ThreadpoolController().lib_controllers
+    except Exception:  # an unreadable BLAS: assume one thread
+        return ()
+    blas = [lib for lib in libraries if lib.user_api == "blas"]
+    own = [lib for lib in blas if "numpy" in str(lib.filepath)]
+    return tuple(own or blas)
+
+
+def _blas_threads():
+    """Threads numpy's BLAS may use now (its current limit, which
+    ``threadpoolctl.threadpool_limits`` lowers); 1 when unknown."""
+    counts = []
+    for library in _numpy_blas_controllers():
+        try:
+            counts.append(int(library.get_num_threads()))
+        except Exception:  # a library that cannot say
+            counts.append(1)
+    return min(counts, default=1)
 
 
 def _small_dgemm_rows(n_samples, n_features, n_outputs, scores):
@@ -220,6 +263,15 @@ def _small_dgemm_rows(n_samples, n_features, n_outputs, scores):
         if n_features < SMALL_DGEMM_MIN_FEATURES:
             return None
         rows = min(rows, SMALL_DGEMM_MAX_SCORES_ENTRIES // max(n_outputs, 1))
+        if (
+            block > SMALL_DGEMM_UNTHREADED_MULTIPLY_ADDS
+            and (
+                n_features < SMALL_DGEMM_THREADED_MIN_FEATURES
+                or rows < SMALL_DGEMM_THREADED_MIN_ROWS
+            )
+            and _blas_threads() > 1
+        ):
+            return None
     if rows < SMALL_DGEMM_MIN_ROWS or rows >= n_samples:
         return None
     return rows

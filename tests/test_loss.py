@@ -670,3 +670,30 @@ def test_outcome_counts_count_rows_of_positive_weight(Loss, weights):
     counts = Loss(K, True).outcome_counts(RowBlock(X, targets, w))
     np.testing.assert_array_equal(counts[0], (positive * kept).sum(axis=0))
     np.testing.assert_array_equal(counts[1], kept.sum(axis=0))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weights", ["unit", "per-sample", "scalar"])
+@pytest.mark.parametrize("bounded", [True, False])
+def test_multinomial_gradient_is_the_same_from_kept_probabilities(
+    dtype, weights, bounded
+):
+    """The gradient from kept probabilities (the Newton line search's) is
+    the evaluation's, bit for bit: a solver that reports one and is checked
+    against the other must agree even at rounding level."""
+    from sksoftmax._loss import max_row_norm
+
+    X, y, _ = _data(15, dtype)
+    s = np.float64(0.7) if weights == "scalar" else _weights(weights, 15)
+    norm = max_row_norm(X) if bounded else None
+    block = RowBlock(X, y, s, max_row_norm=norm)
+    loss = MultinomialLoss(N_OUTPUTS, True)
+    coef = _coef(15, True, 3.0)
+    value, grad = loss.value_gradient(coef, block, dtype)
+    curvature = loss.curvature(coef, block, dtype)
+    np.testing.assert_array_equal(value, curvature.data)
+    np.testing.assert_array_equal(grad, loss.gradient_from_curvature(curvature, block))
+    reference = _reference_value_gradient(
+        "multinomial", X, y, None, np.broadcast_to(s, (N_SAMPLES,)), coef, True, 0.0
+    )[1]
+    _assert_close(grad, reference, rtol=1e-12 if dtype == np.float64 else 1e-4)

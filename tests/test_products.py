@@ -238,8 +238,10 @@ def test_dense_gram_is_the_weighted_gram_and_column(dtype, nonnegative, n_featur
         (1_200, 294, 6, False, 566),
         (500, 784, 10, True, 120),
         (500, 784, 10, False, 127),
-        # Scores of fewer than 32 features never take the small path.
+        # Scores of fewer than 64 features never take the small path.
         (8_000, 16, 26, True, None),
+        (6_400, 36, 6, True, None),
+        (6_400, 36, 6, False, 4_629),
         (8_000, 16, 26, False, 2_403),
         # A block within the limits stays one product.
         (500, 294, 6, False, None),
@@ -256,7 +258,9 @@ def test_dense_gram_is_the_weighted_gram_and_column(dtype, nonnegative, n_featur
 def test_small_dgemm_chunks_follow_openblas_limits(
     monkeypatch, n_samples, n_features, n_outputs, as_scores, expected
 ):
+    """One BLAS thread: chunks wherever OpenBLAS's small path takes them."""
     monkeypatch.setattr(_products, "_avx512_kernels", lambda: True)
+    monkeypatch.setattr(_products, "_blas_threads", lambda: 1)
     rows = _products._small_dgemm_rows(n_samples, n_features, n_outputs, as_scores)
     assert rows == expected
     if rows is not None:
@@ -268,6 +272,50 @@ def test_small_dgemm_chunks_follow_openblas_limits(
     assert (
         _products._small_dgemm_rows(n_samples, n_features, n_outputs, as_scores) is None
     )
+
+
+@pytest.mark.parametrize(
+    "n_samples, n_features, n_outputs, expected",
+    [
+        # Wide rows in chunks of at least 200 rows keep the small path.
+        (1_200, 294, 6, 200),
+        (1_200, 294, 3, 400),
+        # So do products OpenBLAS would not split over its threads.
+        (600, 72, 6, 200),
+        # Shorter chunks, or narrower rows, lose to two threads.
+        (500, 784, 10, None),
+        (1_797, 64, 10, None),
+        (3_000, 100, 6, None),
+    ],
+)
+def test_small_dgemm_score_chunks_give_way_to_blas_threads(
+    monkeypatch, n_samples, n_features, n_outputs, expected
+):
+    monkeypatch.setattr(_products, "_avx512_kernels", lambda: True)
+    monkeypatch.setattr(_products, "_blas_threads", lambda: 2)
+    rows = _products._small_dgemm_rows(n_samples, n_features, n_outputs, True)
+    assert rows == expected
+    # R X keeps its chunks: there the small path beat two threads on every
+    # shape measured.
+    monkeypatch.setattr(_products, "_blas_threads", lambda: 1)
+    one_thread = _products._small_dgemm_rows(n_samples, n_features, n_outputs, False)
+    monkeypatch.setattr(_products, "_blas_threads", lambda: 2)
+    assert (
+        _products._small_dgemm_rows(n_samples, n_features, n_outputs, False)
+        == one_thread
+    )
+
+
+def test_blas_threads_follow_threadpool_limits():
+    """The rule reads numpy's BLAS's current limit, which threadpoolctl
+    lowers, and it is restored afterwards."""
+    from threadpoolctl import threadpool_limits
+
+    before = _products._blas_threads()
+    assert before >= 1
+    with threadpool_limits(1):
+        assert _products._blas_threads() == 1
+    assert _products._blas_threads() == before
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False])
