@@ -594,4 +594,3 @@ def test_softmax_kernel_shifts_when_the_bound_is_too_large(dtype):
     np.testing.assert_allclose(
         lse, scipy.special.logsumexp(reference, axis=0), rtol=1e-6
     )
-
