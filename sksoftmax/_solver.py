@@ -72,6 +72,34 @@ __all__ = ["LBFGSSolver", "NewtonMemory", "SolverResult", "minimize_lbfgs"]
 REFINE_MAX_FLOPS = 1e8
 REFINE_MAX_PARAMS = 2000
 REFINE_MAX_STEPS = 8
+# Nor where a Newton step costs more than REFINE_MAX_EVALUATIONS
+# evaluations: on small rows with many unknowns (50 x 200 with 3 classes:
+# 603 unknowns, a step of 14 ms against evaluations of 0.08 ms) the
+# refinement made fits 1.4-2.8x slower for objectives at most 1.3e-9
+# (relative) lower. A step's cost, in multiply-adds of an evaluation's
+# skinny products: the Hessian's at HESSIAN_SPEEDUP times their rate, each
+# system's Cholesky factorisation (unknowns^3 / 3) at FACTOR_SPEEDUP times,
+# and NEWTON_OVERHEAD_MULTIPLY_ADDS of fixed (Python) cost, against an
+# evaluation's products plus EVALUATION_OVERHEAD_MULTIPLY_ADDS. Measured
+# on the benchmark machine (one step against one evaluation, medians of
+# 5): iris 6.4 (model 5.0), breast cancer 3.5 (5.6), 50 x 50 with 3 classes
+# 10.8 (8.4), 600 x 72 with 6 labels 14.4 (19.6); 100 x 100 with 3 classes
+# 27.6 (29), 300 x 40 with 8 classes 45 (42), 50 x 200 194 (152). Fits
+# without the refinement (A/B, medians of 7, C=1 and 100, tol 1e-4 and
+# 1e-10): 100 x 100 0.65-1.05x the time, 300 x 40 0.55-0.78x, 200 x 100 with
+# 5 classes 0.51-0.78x, 50 x 200 0.36-0.70x; the first four above, whose
+# fits the refinement takes to rounding level for 15-40% more time at
+# tol=1e-4, keep it.
+REFINE_MAX_EVALUATIONS = 25.0
+# Where a step costs more, the refinement still rescues an L-BFGS run that
+# has not converged after the evaluations of RESCUE_AFTER_STEPS steps:
+# weakly penalised data with more features than rows (C=100) can take
+# L-BFGS more than 500 iterations to tol=1e-8, and Newton a few steps.
+RESCUE_AFTER_STEPS = 2.0
+HESSIAN_SPEEDUP = 1.25
+FACTOR_SPEEDUP = 1.2
+NEWTON_OVERHEAD_MULTIPLY_ADDS = 2e6
+EVALUATION_OVERHEAD_MULTIPLY_ADDS = 4e5
 # Where the refinement applies, an L-BFGS run cut short for a preconditioner
 # rebuild hands over to it instead when every group's objective is estimated
 # within this fraction of its minimum (the squared gradient in the
@@ -820,13 +848,46 @@ class LBFGSSolver:
         ``NEWTON_NEAR_GAP`` (relative) of its minimum."""
         return bool(self._gap_within(NEWTON_NEAR_GAP).all())
 
-    def refinement_applies(self):
+    def refinement_applies(self, any_step_cost=False):
+        """Whether the dense Newton refinement finishes the fit: its Hessian
+        within the absolute limits and, unless ``any_step_cost``, a step
+        costing at most ``REFINE_MAX_EVALUATIONS`` evaluations."""
         n_params, flops = self.objective.hessian_cost()
         return (
             self.refine_enabled
             and n_params <= REFINE_MAX_PARAMS
             and flops <= REFINE_MAX_FLOPS
+            and (
+                any_step_cost
+                or self.newton_step_evaluations() <= REFINE_MAX_EVALUATIONS
+            )
         )
+
+    def rescue_budget(self):
+        """L-BFGS's iterations before a rescue by the refinement, where a
+        Newton step costs more than the refinement allows (see
+        ``RESCUE_AFTER_STEPS``); None where there is no rescue (the
+        refinement finishes the fit anyway, or its Hessian is too large)."""
+        if self.refinement_applies() or not self.refinement_applies(True):
+            return None
+        return max(1, int(RESCUE_AFTER_STEPS * self.newton_step_evaluations()))
+
+    def newton_step_evaluations(self):
+        """A dense Newton step's cost in evaluations (the cost model at
+        ``REFINE_MAX_EVALUATIONS``)."""
+        n_params, flops = self.objective.hessian_cost()
+        n_outputs = self.shape[0]
+        systems = n_outputs if self.separable else 1
+        step = (
+            flops / HESSIAN_SPEEDUP
+            + systems * float(n_params) ** 3 / 3.0 / FACTOR_SPEEDUP
+            + NEWTON_OVERHEAD_MULTIPLY_ADDS
+        )
+        evaluation = (
+            n_outputs * self.objective.output_evaluation_cost()
+            + EVALUATION_OVERHEAD_MULTIPLY_ADDS
+        )
+        return step / evaluation
 
     def refine(self, max_steps, systems=None, until_converged=False):
         """Damped Newton steps in float64; each group keeps only improvements.
@@ -1143,9 +1204,11 @@ class LBFGSSolver:
             if self.check_convergence():
                 self.message = "tolerance met by Newton steps from the memory"
                 return
+        rescue = self.rescue_budget()
+        newton = refine or rescue is not None
         # Refinement keeps a reserve of iterations: a tight tol that
         # L-BFGS alone cannot reach must not leave Newton without a turn.
-        reserve = min(REFINE_MAX_STEPS, self.max_iter // 2) if refine else 0
+        reserve = min(REFINE_MAX_STEPS, self.max_iter // 2) if newton else 0
         if not refine and self.newton_cg_applies():
             # One L-BFGS run for the bulk of the decrease, then Newton.
             self._previous_gap = self._estimated_gap()
@@ -1165,10 +1228,16 @@ class LBFGSSolver:
         # Near the optimum, the refinement's Newton steps finish faster
         # than a preconditioner rebuild and more L-BFGS; should they not
         # reach the tolerance, L-BFGS resumes.
-        action = self.run_lbfgs(self.max_iter - reserve, newton_near=refine)
-        if refine:
+        # Where Newton steps are dear, they only rescue an L-BFGS run that
+        # has not converged after as many evaluations as a few of them.
+        budget = self.max_iter - reserve
+        if rescue is not None:
+            budget = min(budget, rescue)
+        action = self.run_lbfgs(budget, newton_near=refine)
+        rescued = rescue is not None and not self.check_convergence()
+        if refine or rescued:
             self.refine(min(REFINE_MAX_STEPS, self.max_iter - self.n_iter))
-        if action == "newton" and not self.check_convergence():
+        if (action == "newton" or rescued) and not self.check_convergence():
             self.run_lbfgs(self.max_iter - reserve)
             self.refine(min(REFINE_MAX_STEPS, self.max_iter - self.n_iter))
 

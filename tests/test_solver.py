@@ -220,6 +220,68 @@ def test_per_row_runs_leave_stalled_rows_alone(per_row_runs, monkeypatch):
 # -- refinement, iteration budget ----------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "n_samples, n_features, applies",
+    [
+        # Rows as cheap as these, and a few unknowns: the refinement pays.
+        (150, 5, True),
+        (50, 50, True),
+        # Few rows, many unknowns: a Newton step costs well over a hundred
+        # evaluations.
+        (50, 200, False),
+        (100, 100, False),
+    ],
+)
+def test_refinement_applies_where_a_newton_step_costs_few_evaluations(
+    n_samples, n_features, applies
+):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n_samples, n_features))
+    y = np.arange(n_samples) % N_CLASSES
+    solver = _solver.LBFGSSolver(
+        _loss("multinomial", X, y).objective, tol=1e-4, max_iter=100
+    )
+    n_params, flops = solver.objective.hessian_cost()
+    # Within the absolute limits: the relative gate alone decides.
+    assert n_params <= _solver.REFINE_MAX_PARAMS
+    assert flops <= _solver.REFINE_MAX_FLOPS
+    cost = solver.newton_step_evaluations()
+    assert (cost <= _solver.REFINE_MAX_EVALUATIONS) == applies
+    assert solver.refinement_applies() == applies
+
+
+def test_newton_step_cost_grows_with_unknowns():
+    """The model's ratio: a step's Hessian grows as unknowns squared and its
+    factorisation as unknowns cubed, an evaluation only linearly."""
+
+    def cost(n_samples, n_features):
+        rng = np.random.default_rng(1)
+        X = rng.standard_normal((n_samples, n_features))
+        y = np.arange(n_samples) % N_CLASSES
+        objective = _loss("multinomial", X, y).objective
+        return _solver.LBFGSSolver(
+            objective, tol=1e-4, max_iter=10
+        ).newton_step_evaluations()
+
+    assert cost(50, 50) < cost(50, 100) < cost(50, 200)
+    assert cost(500, 50) < cost(500, 100) < cost(500, 200)
+
+
+def test_small_rows_with_many_unknowns_fit_without_newton_steps():
+    """50 x 200 with 3 classes: L-BFGS alone meets the tolerance (no Newton
+    step is taken), at scikit-learn's objective or below."""
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((50, 200))
+    y = np.arange(50) % N_CLASSES
+    loss = _loss("multinomial", X, y)
+    result = bound.minimize(loss, np.zeros(loss.coef_shape), tol=1e-4, max_iter=500)
+    assert result.converged.all()
+    assert "Newton" not in result.message
+    reference = LogisticRegression(C=1.0, tol=1e-4, max_iter=1000).fit(X, y)
+    coef = np.column_stack([reference.coef_, reference.intercept_])
+    assert result.value <= loss.loss(coef) * (1 + 1e-9)
+
+
 @pytest.mark.parametrize("kind", ["multinomial", "binary"])
 def test_refinement_reaches_much_smaller_gradient(kind):
     X, y = _problem(5)
@@ -1080,3 +1142,36 @@ def test_a_warm_start_takes_newtons_first_step(kind, monkeypatch):
     assert newton.converged.all() and unit.converged.all()
     assert newton.n_evaluations < unit.n_evaluations
     np.testing.assert_allclose(newton.value, unit.value, rtol=1e-9)
+
+
+def test_dear_newton_steps_still_rescue_a_slow_l_bfgs_run(monkeypatch):
+    """Weakly penalised data with more features than rows: a Newton step
+    costs far more than REFINE_MAX_EVALUATIONS evaluations, so the
+    refinement does not finish the fit, but L-BFGS cannot reach tol=1e-8
+    within max_iter; the rescue's Newton steps do (without them the fit
+    warns)."""
+    from sksoftmax import _rowspace
+
+    monkeypatch.setattr(_rowspace, "MAX_BREAK_EVEN_EVALUATIONS", 0.0)
+    # Classes apart along five directions (nearly separable), two rows
+    # repeated, columns centred.
+    rng = np.random.default_rng(0)
+    y = np.arange(60) % N_CLASSES
+    X = rng.standard_normal((60, 500))
+    X[:, :5] += 1.5 * y[:, None]
+    X[-2:] = X[:2]
+    X -= X.mean(axis=0)
+    loss = _loss("multinomial", X, y, C=100.0, fit_intercept=False)
+    solver = _solver.LBFGSSolver(loss.objective, tol=1e-8, max_iter=500)
+    assert not solver.refinement_applies()
+    assert solver.refinement_applies(any_step_cost=True)
+    assert solver.rescue_budget() >= 2 * _solver.REFINE_MAX_EVALUATIONS
+    params = dict(C=100.0, tol=1e-8, max_iter=500, fit_intercept=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = SoftmaxRegression(**params).fit(X, y)
+    assert model.n_iter_.max() <= 500
+    assert _row_grad_max(loss, model._solver_result.coef).max() <= 1e-8
+    monkeypatch.setattr(_solver.LBFGSSolver, "rescue_budget", lambda self: None)
+    with pytest.warns(ConvergenceWarning):
+        SoftmaxRegression(**params).fit(X, y)
