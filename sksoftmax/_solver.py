@@ -91,15 +91,16 @@ REFINE_MAX_STEPS = 8
 # fits the refinement takes to rounding level for 15-40% more time at
 # tol=1e-4, keep it.
 REFINE_MAX_EVALUATIONS = 25.0
-# Where a step costs more, the refinement still rescues an L-BFGS run that
-# has not converged after the evaluations of RESCUE_AFTER_STEPS steps:
-# weakly penalised data with more features than rows (C=100) can take
-# L-BFGS more than 500 iterations to tol=1e-8, and Newton a few steps.
-RESCUE_AFTER_STEPS = 2.0
 HESSIAN_SPEEDUP = 1.25
 FACTOR_SPEEDUP = 1.2
 NEWTON_OVERHEAD_MULTIPLY_ADDS = 2e6
 EVALUATION_OVERHEAD_MULTIPLY_ADDS = 4e5
+# Where a step costs more, the refinement still rescues an L-BFGS run that
+# has not converged after the evaluations of RESCUE_AFTER_STEPS steps (or
+# its iterations less the refinement's reserve): nearly separable data
+# with more features than rows (60 x 500 at C=100) took L-BFGS more than
+# 500 iterations to tol=1e-8, which Newton steps then reached.
+RESCUE_AFTER_STEPS = 2.0
 # Where the refinement applies, an L-BFGS run cut short for a preconditioner
 # rebuild hands over to it instead when every group's objective is estimated
 # within this fraction of its minimum (the squared gradient in the
