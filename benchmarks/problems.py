@@ -573,6 +573,58 @@ def ml_many(quick=False):
     )
 
 
+def bundled(name, quick=False):
+    """One of scikit-learn's bundled real data sets, standardised (as a
+    newcomer would fit it first)."""
+    from sklearn import datasets
+
+    loader = {
+        "iris": datasets.load_iris,
+        "wine": datasets.load_wine,
+        "breast_cancer": datasets.load_breast_cancer,
+        "digits_std": datasets.load_digits,
+    }[name]
+    X, y = loader(return_X_y=True)
+    X = standardise(X)
+    n, p = X.shape
+    n_classes = np.unique(y).size
+    return Problem(
+        name,
+        X,
+        y,
+        "multiclass",
+        f"{n:,} x {p:,}, K={n_classes}: scikit-learn's bundled set, standardised",
+        like=f"sklearn.datasets.load_{name.removesuffix('_std')}",
+    )
+
+
+def few_rows(quick=False):
+    """50 x 200, K=3: few rows, many unknowns (603), Gaussian noise."""
+    rng = np.random.default_rng(SEED + 30)
+    X = rng.standard_normal((50, 200))
+    y = np.arange(50) % 3
+    return Problem(
+        "few_rows",
+        X,
+        y,
+        "multiclass",
+        "50 x 200, K=3: Gaussian features, balanced classes",
+        like="a small pilot study",
+    )
+
+
+# Small data sets, where a fit takes milliseconds and fixed costs (Python,
+# validation) weigh most; benchmarks/small_bench.py runs them. Not in
+# PROBLEMS: they would measure overheads, not the solver's scaling.
+SMALL_PROBLEMS = {
+    "iris": lambda quick=False: bundled("iris"),
+    "wine": lambda quick=False: bundled("wine"),
+    "breast_cancer": lambda quick=False: bundled("breast_cancer"),
+    "digits_std": lambda quick=False: bundled("digits_std"),
+    "few_rows": few_rows,
+}
+
+
 PROBLEMS = {
     "letter": letter,
     "pendigits": pendigits,

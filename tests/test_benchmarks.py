@@ -385,3 +385,38 @@ def test_wide_problems_are_reduced(bench, name):
     assert row_space(problem.X, n_outputs) is not None
     grid_wide = bench["problems"].make_problem("wide")
     assert row_space(grid_wide.X, 5) is None
+
+
+@pytest.mark.parametrize(
+    "name, shape", [("iris", (150, 4, 3)), ("digits_std", (1_797, 64, 10))]
+)
+def test_small_problems_are_the_bundled_sets_standardised(bench, name, shape):
+    """The small benchmark fits scikit-learn's own sets, as loaded and then
+    standardised (zero mean, unit variance where a column varies)."""
+    from sklearn import datasets
+
+    problem = bench["problems"].SMALL_PROBLEMS[name]()
+    assert (*problem.X.shape, problem.n_outputs) == shape
+    loader = getattr(datasets, f"load_{name.removesuffix('_std')}")
+    X, y = loader(return_X_y=True)
+    np.testing.assert_array_equal(problem.y, y)
+    np.testing.assert_allclose(problem.X.mean(axis=0), 0.0, atol=1e-12)
+    varying = X.std(axis=0) > 0
+    np.testing.assert_allclose(problem.X.std(axis=0)[varying], 1.0, rtol=1e-12)
+
+
+def test_small_bench_smoke_run(tmp_path):
+    """``small_bench.py --quick`` times its cells and writes one verdict per
+    cell (no timing is asserted)."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        small_bench = importlib.import_module("small_bench")
+        output = tmp_path / "small.json"
+        cells = small_bench.main(["--quick", "--output", str(output)])
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    assert output.exists()
+    assert [cell["problem"] for cell in cells] == ["iris", "few_rows"]
+    for cell in cells:
+        assert cell["ours_time_s"] > 0
+        assert cell["objective_ok"] in (True, False)

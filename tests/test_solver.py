@@ -1175,3 +1175,28 @@ def test_dear_newton_steps_still_rescue_a_slow_l_bfgs_run(monkeypatch):
     monkeypatch.setattr(_solver.LBFGSSolver, "rescue_budget", lambda self: None)
     with pytest.warns(ConvergenceWarning):
         SoftmaxRegression(**params).fit(X, y)
+
+
+def test_no_rescue_after_a_stall_at_rounding_level(monkeypatch):
+    """50 x 200 at tol=1e-10: L-BFGS stops at rounding level (a stop that
+    counts as converged, as in scikit-learn); Newton would only polish it, at
+    a step's cost of some 190 evaluations, so the rescue does not run."""
+    calls = []
+    refine = _solver.LBFGSSolver.refine
+
+    def spy(self, *args, **kwargs):
+        calls.append(self.n_iter)
+        return refine(self, *args, **kwargs)
+
+    monkeypatch.setattr(_solver.LBFGSSolver, "refine", spy)
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((50, 200))
+    y = np.arange(50) % N_CLASSES
+    loss = _loss("multinomial", X, y)
+    solver = _solver.LBFGSSolver(loss.objective, tol=1e-10, max_iter=1000)
+    assert solver.rescue_budget() is not None
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = solver.solve(np.zeros(loss.coef_shape))
+    assert result.stalled
+    assert calls == []
