@@ -77,8 +77,8 @@ REFINE_MAX_STEPS = 8
 # 603 unknowns, a step of 14 ms against evaluations of 0.08 ms) the
 # refinement made fits 1.4-2.8x slower for objectives at most 1.3e-9
 # (relative) lower. A step's cost, in multiply-adds of an evaluation's
-# skinny products: the Hessian's at HESSIAN_SPEEDUP times their rate, each
-# system's Cholesky factorisation (unknowns^3 / 3) at FACTOR_SPEEDUP times,
+# skinny products: the Hessian's at NEWTON_HESSIAN_SPEEDUP times their rate, each
+# system's Cholesky factorisation (unknowns^3 / 3) at NEWTON_FACTOR_SPEEDUP times,
 # and NEWTON_OVERHEAD_MULTIPLY_ADDS of fixed (Python) cost, against an
 # evaluation's products plus EVALUATION_OVERHEAD_MULTIPLY_ADDS. Measured
 # on the benchmark machine (one step against one evaluation, medians of
@@ -91,8 +91,8 @@ REFINE_MAX_STEPS = 8
 # fits the refinement takes to rounding level for 15-40% more time at
 # tol=1e-4, keep it.
 REFINE_MAX_EVALUATIONS = 25.0
-HESSIAN_SPEEDUP = 1.25
-FACTOR_SPEEDUP = 1.2
+NEWTON_HESSIAN_SPEEDUP = 1.25
+NEWTON_FACTOR_SPEEDUP = 1.2
 NEWTON_OVERHEAD_MULTIPLY_ADDS = 2e6
 EVALUATION_OVERHEAD_MULTIPLY_ADDS = 4e5
 # Where a step costs more, the refinement still rescues an L-BFGS run that
@@ -883,8 +883,8 @@ class LBFGSSolver:
         n_outputs = self.shape[0]
         systems = n_outputs if self.separable else 1
         step = (
-            flops / HESSIAN_SPEEDUP
-            + systems * float(n_params) ** 3 / 3.0 / FACTOR_SPEEDUP
+            flops / NEWTON_HESSIAN_SPEEDUP
+            + systems * float(n_params) ** 3 / 3.0 / NEWTON_FACTOR_SPEEDUP
             + NEWTON_OVERHEAD_MULTIPLY_ADDS
         )
         evaluation = (
