@@ -343,3 +343,27 @@ def test_wide_table_pairs_cells_with_the_reduction_alone(docs_helper):
     assert "4.25x (+2e-11)" in text
     assert "none reached ours" in text
     assert text.count("expr4") == 2
+
+
+def test_small_table_shows_milliseconds_and_speed_ups_below_one(docs_helper):
+    """Fits of milliseconds: times in ms and speed-ups to two decimals (a
+    peer faster than us shows as below 1x); cells without a run of ours are
+    left out."""
+    cell = {
+        "problem": "iris",
+        "C": 1.0,
+        "tol": 1e-4,
+        "ours_time_s": 0.0058,
+        "speedup": 0.586,
+        "speedup_peer": "newton-cholesky (1 thread)",
+        "speedup_peer_tol": 1e-6,
+        "speedup_peer_time_s": 0.0034,
+        "reached": True,
+        "gap_vs_lbfgs": -1.1e-6,
+    }
+    missing = {**cell, "C": 100.0, "ours_time_s": None}
+    text = docs_helper.small_rst({"cells": [cell, missing]})
+    assert "5.8 ms" in text
+    assert "newton-cholesky (1 thread), tol 1e-06: 3.4 ms" in text
+    assert "0.59x" in text
+    assert text.count("iris") == 1

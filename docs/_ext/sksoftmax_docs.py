@@ -426,6 +426,46 @@ def cv_rst(results):
     return text + "\n"
 
 
+def _cell_columns(cell, milliseconds=False):
+    """A side benchmark's cell (from ``report.cell_verdicts``) as table
+    columns: problem, C, tol, our time, the fastest scikit-learn run that
+    reaches our objective, the speed-up and the objective gap to lbfgs at
+    the same tol. ``milliseconds`` for fits of a few ms (times in ms, the
+    speed-up to two decimals: below 1 matters there)."""
+
+    def time(seconds, digits):
+        if milliseconds:
+            return f"{seconds * 1e3:.1f} ms"
+        return f"{seconds:.{digits}f} s"
+
+    peer = "none reached ours"
+    if cell.get("speedup_peer") and cell.get("reached"):
+        peer = (
+            f"{cell['speedup_peer']}, tol {cell['speedup_peer_tol']:g}: "
+            f"{time(cell['speedup_peer_time_s'], 2)}"
+        )
+    return [
+        cell["problem"],
+        f"{cell['C']:g}",
+        f"{cell['tol']:g}",
+        time(cell["ours_time_s"], 3),
+        peer,
+        _number(cell.get("speedup"), ".2f" if milliseconds else ".1f") + "x",
+        _number(cell.get("gap_vs_lbfgs"), ".0e"),
+    ]
+
+
+SIDE_HEADER = [
+    "problem",
+    "C",
+    "tol",
+    "sksoftmax",
+    "fastest scikit-learn at our objective",
+    "speed-up",
+    "gap vs lbfgs",
+]
+
+
 def wide_rst(results):
     """Table of ``benchmarks/wide_bench.py``'s results: per cell, our time,
     the fastest scikit-learn run that reaches our objective, the objective
@@ -440,48 +480,40 @@ def wide_rst(results):
         if cell.get("ours_time_s") is None:
             continue
         pair = pairs.get((cell["problem"], cell["C"], cell["tol"]))
-        peer = "none reached ours"
-        if cell.get("speedup_peer") and cell.get("reached"):
-            peer = (
-                f"{cell['speedup_peer']}, tol {cell['speedup_peer_tol']:g}: "
-                f"{cell['speedup_peer_time_s']:.2f} s"
-            )
         rows.append(
-            [
-                cell["problem"],
-                f"{cell['C']:g}",
-                f"{cell['tol']:g}",
-                f"{cell['ours_time_s']:.3f} s",
-                peer,
-                _number(cell.get("speedup"), ".1f") + "x",
-                _number(cell.get("gap_vs_lbfgs"), ".0e"),
+            _cell_columns(cell)
+            + [
                 "-"
                 if pair is None
-                else f"{pair['speedup']:.2f}x ({pair['objective_difference']:+.0e})",
+                else f"{pair['speedup']:.2f}x ({pair['objective_difference']:+.0e})"
             ]
         )
-    header = [
-        "problem",
-        "C",
-        "tol",
-        "sksoftmax",
-        "fastest scikit-learn at our objective",
-        "speed-up",
-        "gap vs lbfgs",
-        "reduction alone (objective change)",
-    ]
+    header = SIDE_HEADER + ["reduction alone (objective change)"]
     return "\n".join(_list_table(header, rows, caption="Wide data")) + "\n"
 
 
+def small_rst(results):
+    """Table of ``benchmarks/small_bench.py``'s results: per cell, our time,
+    the fastest scikit-learn run that reaches our objective and the
+    objective gap to lbfgs at the same tol, in milliseconds."""
+    rows = [
+        _cell_columns(cell, milliseconds=True)
+        for cell in results.get("cells", [])
+        if cell.get("ours_time_s") is not None
+    ]
+    return "\n".join(_list_table(SIDE_HEADER, rows, caption="Small data")) + "\n"
+
+
 def write_side_benchmark_includes(results_dir=BENCHMARK_DIR, out_dir=GENERATED_DIR):
-    """Write ``penalty_benchmark.inc``, ``cv_benchmark.inc`` and
-    ``wide_benchmark.inc`` from ``penalty.json``, ``cv.json`` and
-    ``wide.json`` in ``results_dir`` (a note when a result file is missing
-    or unreadable)."""
+    """Write ``penalty_benchmark.inc``, ``cv_benchmark.inc``,
+    ``wide_benchmark.inc`` and ``small_benchmark.inc`` from
+    ``penalty.json``, ``cv.json``, ``wide.json`` and ``small.json`` in
+    ``results_dir`` (a note when a result file is missing or unreadable)."""
     for path, render, name in (
         (results_dir / "penalty.json", penalty_rst, "penalty_benchmark.inc"),
         (results_dir / "cv.json", cv_rst, "cv_benchmark.inc"),
         (results_dir / "wide.json", wide_rst, "wide_benchmark.inc"),
+        (results_dir / "small.json", small_rst, "small_benchmark.inc"),
     ):
         try:
             text = render(json.loads(path.read_text(encoding="utf-8")))
