@@ -33,7 +33,13 @@ import numpy as np
 
 from ._penalty import L2Penalty, SolverScale
 from ._precision import ANCHOR_MAX_SHIFT
-from ._products import augmented_columns, scores, transposed_product, weighted_gram
+from ._products import (
+    augmented_columns,
+    gram_threads,
+    scores,
+    transposed_product,
+    weighted_gram,
+)
 from .special import _softmax_columns_inplace, _softplus_sigmoid_inplace
 
 __all__ = [
@@ -334,10 +340,11 @@ class MultinomialLoss(_RowLoss):
         ends = np.cumsum([c.shape[1] for c in columns])
         starts = np.concatenate([[0], ends[:-1]])
         H = np.empty((ends[-1], ends[-1]))
-        for k, m, w in self._class_pair_weights(curvature, block):
-            cross = columns[k].T @ (columns[m] * w[:, None])
-            H[starts[k] : ends[k], starts[m] : ends[m]] = cross
-            H[starts[m] : ends[m], starts[k] : ends[k]] = cross.T
+        with gram_threads(max(c.shape[1] for c in columns)):
+            for k, m, w in self._class_pair_weights(curvature, block):
+                cross = columns[k].T @ (columns[m] * w[:, None])
+                H[starts[k] : ends[k], starts[m] : ends[m]] = cross
+                H[starts[m] : ends[m], starts[k] : ends[k]] = cross.T
         return H
 
     def n_misclassified(self, coef, block):

@@ -16,6 +16,8 @@ made.
 """
 
 import functools
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +31,7 @@ __all__ = [
     "CHUNK_ENTRIES",
     "GramPlan",
     "gram_blocks",
+    "gram_threads",
     "gram_plans",
     "gram_sample_size",
     "row_blocks",
@@ -249,6 +252,77 @@ def _blas_threads():
         except Exception:  # a library that cannot say
             counts.append(1)
     return min(counts, default=1)
+
+
+# OpenBLAS (0.3.31) splits a Gram-shaped product, a p x p result summed over
+# many rows (the preconditioner's X^T diag(w) X, a Newton system's blocks),
+# over its threads by the result's columns, and with few columns the threads
+# cost more than they give. Two threads against one, medians of 20-100 on the
+# benchmark machine (dsyrk, rows x columns): 600-30,000 x 37 2.3-2.6x slower,
+# x 65 2.0-2.3x, x 101 1.8-1.9x, x 201 1.1-1.3x, 2,048 x 240 1.3x; 1,200-8,000
+# x 256-300 0.93-1.07x (even); 2,000 x 400 1.29x faster, 5,000 x 2,000 1.68x.
+# The general product (a Newton system's signed weights) behaves the same
+# (6,400 x 37: 3.3x slower). With 16 columns OpenBLAS keeps one thread itself.
+# So Grams of fewer than GRAM_THREADED_MIN_COLUMNS columns run on one thread.
+GRAM_THREADED_MIN_COLUMNS = 256
+
+# The limit is process-wide, and OpenBLAS (0.3.31) ignores a change from any
+# other thread once the main thread has set one: a limit set by the main
+# thread and restored by another would stay. So only the main thread limits
+# (and restores), counting nested uses; elsewhere the Grams keep the threads.
+_GRAM_STATE = {"depth": 0, "original": ()}
+
+
+def _set_blas_threads(libraries, counts):
+    for library, count in zip(libraries, counts, strict=True):
+        if count is None:
+            continue
+        try:
+            library.set_num_threads(count)
+        except Exception:  # a library that cannot be limited keeps its own
+            pass
+
+
+@contextmanager
+def gram_threads(n_columns):
+    """Run numpy's BLAS on one thread inside the block when a Gram matrix of
+    ``n_columns`` columns is formed there (see ``GRAM_THREADED_MIN_COLUMNS``);
+    the original limit is restored on leaving. Only in the main thread: see
+    ``_GRAM_STATE``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoftmax._products import gram_threads
+    >>> S = np.ones((1000, 40))
+    >>> with gram_threads(S.shape[1]):
+    ...     gram = S.T @ S
+    >>> float(gram[0, 0])
+    1000.0
+    """
+    narrow = n_columns < GRAM_THREADED_MIN_COLUMNS
+    in_main = threading.current_thread() is threading.main_thread()
+    libraries = _numpy_blas_controllers() if narrow and in_main else ()
+    if not libraries:
+        yield
+        return
+    if _GRAM_STATE["depth"] == 0:
+        original = []
+        for library in libraries:
+            try:
+                original.append(int(library.get_num_threads()))
+            except Exception:  # a library that cannot say is left alone
+                original.append(None)
+        _GRAM_STATE["original"] = tuple(original)
+        one = [None if count is None else 1 for count in original]
+        _set_blas_threads(libraries, one)
+    _GRAM_STATE["depth"] += 1
+    try:
+        yield
+    finally:
+        _GRAM_STATE["depth"] -= 1
+        if _GRAM_STATE["depth"] == 0:
+            _set_blas_threads(libraries, _GRAM_STATE["original"])
 
 
 def _small_dgemm_rows(n_samples, n_features, n_outputs, scores):
@@ -591,6 +665,11 @@ def weighted_gram(
     Newton system; ``w`` may be negative) uses every row in float64.
     ``draws`` are the rows' :func:`weyl_draws` for a sample, if at hand.
     """
+    with gram_threads(X.shape[1] + 1):
+        return _weighted_gram(X, w, fit_intercept, exact, dtype, plan, start, draws)
+
+
+def _weighted_gram(X, w, fit_intercept, exact, dtype, plan, start, draws):
     n_features = X.shape[1]
     if not exact and plan is None:
         plan = gram_plans(np.sum(w, dtype=np.float64), X.shape[0], n_features + 1)[0]
@@ -698,6 +777,11 @@ def gram_blocks(X, weights, fit_intercept, dtype=None, plans=None, start=0):
     output at ``coef = 0``), their plans are too and sample the same rows: one
     Gram is formed and scaled.
     """
+    with gram_threads(X.shape[1] + 1):
+        return _gram_blocks(X, weights, fit_intercept, dtype, plans, start)
+
+
+def _gram_blocks(X, weights, fit_intercept, dtype, plans, start):
     if plans is None:
         plans = gram_plans(weights.sum(axis=0), X.shape[0], X.shape[1] + 1)
     multiples = _proportional_columns(weights)

@@ -376,3 +376,86 @@ def test_row_slice_takes_contiguous_slices_only(container):
     X = container(np.eye(4))
     with pytest.raises(ValueError, match="step 1"):
         _products.row_slice(X, slice(0, 4, 2))
+
+
+@pytest.fixture
+def two_blas_threads():
+    """numpy's BLAS on two threads for the test (skipped where it cannot
+    be), so that a limit to one thread can be seen."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(2, user_api="blas"):
+        if _products._blas_threads() < 2:
+            pytest.skip("numpy's BLAS cannot run two threads here")
+        yield
+
+
+def test_gram_threads_one_thread_inside_then_restored(two_blas_threads):
+    """A narrow Gram runs on one BLAS thread; the limit is restored after,
+    also when the block raises, and a wide Gram keeps the threads."""
+    narrow = _products.GRAM_THREADED_MIN_COLUMNS - 1
+    with _products.gram_threads(narrow):
+        assert _products._blas_threads() == 1
+    assert _products._blas_threads() == 2
+    with pytest.raises(RuntimeError, match="inside"):
+        with _products.gram_threads(narrow):
+            raise RuntimeError("inside")
+    assert _products._blas_threads() == 2
+    with _products.gram_threads(_products.GRAM_THREADED_MIN_COLUMNS):
+        assert _products._blas_threads() == 2
+
+
+def test_gram_threads_nested_restore_once_and_other_threads_leave_it(
+    two_blas_threads,
+):
+    """Nested uses keep one thread until the outer one leaves, which
+    restores the original limit; another thread leaves the limit alone
+    (OpenBLAS would ignore its restoring), whether or not the main thread
+    holds it."""
+    import threading
+
+    seen = []
+
+    def use():
+        with _products.gram_threads(10):
+            seen.append(_products._blas_threads())
+
+    with _products.gram_threads(10):
+        with _products.gram_threads(20):
+            assert _products._blas_threads() == 1
+        assert _products._blas_threads() == 1
+        worker = threading.Thread(target=use)
+        worker.start()
+        worker.join(timeout=30)
+        assert _products._blas_threads() == 1
+    assert _products._blas_threads() == 2
+    worker = threading.Thread(target=use)
+    worker.start()
+    worker.join(timeout=30)
+    assert seen == [1, 2]
+    assert _products._blas_threads() == 2
+
+
+def test_gram_threads_keep_an_outer_limit():
+    """Inside the caller's own limit of one thread, leaving restores that
+    limit, not the default."""
+    from threadpoolctl import threadpool_limits
+
+    before = _products._blas_threads()
+    with threadpool_limits(1, user_api="blas"):
+        with _products.gram_threads(10):
+            assert _products._blas_threads() == 1
+        assert _products._blas_threads() == 1
+    assert _products._blas_threads() == before
+
+
+@pytest.mark.parametrize("exact", [False, True])
+def test_weighted_gram_on_one_thread_matches_the_definition(exact):
+    """The Gram formed on one BLAS thread is X^T diag(w) X with the
+    intercept's border, as computed directly."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 40))
+    w = rng.uniform(0.1, 1.0, 300)
+    gram = _products.weighted_gram(X, w, True, exact=exact)
+    Xa = np.hstack([X, np.ones((300, 1))])
+    np.testing.assert_allclose(gram, Xa.T @ (Xa * w[:, None]), rtol=1e-12)
