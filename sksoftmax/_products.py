@@ -15,14 +15,16 @@ When float32 data meet float64 arithmetic, ``X`` is converted block by block
 made.
 """
 
+import contextlib
 import functools
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 import threadpoolctl
+
+from ._blas import OneThreadLimit, numpy_blas_controllers
+from ._blas import blas_threads as _blas_threads
 
 __all__ = [
     "augmented_columns",
@@ -229,31 +231,6 @@ SMALL_DGEMM_THREADED_MIN_FEATURES = 150
 SMALL_DGEMM_THREADED_MIN_ROWS = 200
 
 
-@functools.cache
-def _numpy_blas_controllers():
-    """threadpoolctl's controllers of numpy's BLAS (read once; empty when
-    it cannot be read)."""
-    try:
-        libraries = threadpoolctl.ThreadpoolController().lib_controllers
-    except Exception:  # an unreadable BLAS: assume one thread
-        return ()
-    blas = [lib for lib in libraries if lib.user_api == "blas"]
-    own = [lib for lib in blas if "numpy" in str(lib.filepath)]
-    return tuple(own or blas)
-
-
-def _blas_threads():
-    """Threads numpy's BLAS may use now (its current limit, which
-    ``threadpoolctl.threadpool_limits`` lowers); 1 when unknown."""
-    counts = []
-    for library in _numpy_blas_controllers():
-        try:
-            counts.append(int(library.get_num_threads()))
-        except Exception:  # a library that cannot say
-            counts.append(1)
-    return min(counts, default=1)
-
-
 # OpenBLAS (0.3.31) splits a Gram-shaped product, a p x p result summed over
 # many rows (the preconditioner's X^T diag(w) X, a Newton system's blocks),
 # over its threads by the result's columns, and with few columns the threads
@@ -266,29 +243,13 @@ def _blas_threads():
 # So Grams of fewer than GRAM_THREADED_MIN_COLUMNS columns run on one thread.
 GRAM_THREADED_MIN_COLUMNS = 256
 
-# The limit is process-wide, and OpenBLAS (0.3.31) ignores a change from any
-# other thread once the main thread has set one: a limit set by the main
-# thread and restored by another would stay. So only the main thread limits
-# (and restores), counting nested uses; elsewhere the Grams keep the threads.
-_GRAM_STATE = {"depth": 0, "original": ()}
+_NUMPY_ONE_THREAD = OneThreadLimit(numpy_blas_controllers)
 
 
-def _set_blas_threads(libraries, counts):
-    for library, count in zip(libraries, counts, strict=True):
-        if count is None:
-            continue
-        try:
-            library.set_num_threads(count)
-        except Exception:  # a library that cannot be limited keeps its own
-            pass
-
-
-@contextmanager
 def gram_threads(n_columns):
-    """Run numpy's BLAS on one thread inside the block when a Gram matrix of
-    ``n_columns`` columns is formed there (see ``GRAM_THREADED_MIN_COLUMNS``);
-    the original limit is restored on leaving. Only in the main thread: see
-    ``_GRAM_STATE``.
+    """Context manager: numpy's BLAS on one thread inside it when a Gram
+    matrix of ``n_columns`` columns is formed there (see
+    ``GRAM_THREADED_MIN_COLUMNS`` and :class:`~sksoftmax._blas.OneThreadLimit`).
 
     Examples
     --------
@@ -300,29 +261,9 @@ def gram_threads(n_columns):
     >>> float(gram[0, 0])
     1000.0
     """
-    narrow = n_columns < GRAM_THREADED_MIN_COLUMNS
-    in_main = threading.current_thread() is threading.main_thread()
-    libraries = _numpy_blas_controllers() if narrow and in_main else ()
-    if not libraries:
-        yield
-        return
-    if _GRAM_STATE["depth"] == 0:
-        original = []
-        for library in libraries:
-            try:
-                original.append(int(library.get_num_threads()))
-            except Exception:  # a library that cannot say is left alone
-                original.append(None)
-        _GRAM_STATE["original"] = tuple(original)
-        one = [None if count is None else 1 for count in original]
-        _set_blas_threads(libraries, one)
-    _GRAM_STATE["depth"] += 1
-    try:
-        yield
-    finally:
-        _GRAM_STATE["depth"] -= 1
-        if _GRAM_STATE["depth"] == 0:
-            _set_blas_threads(libraries, _GRAM_STATE["original"])
+    if n_columns >= GRAM_THREADED_MIN_COLUMNS:
+        return contextlib.nullcontext()
+    return _NUMPY_ONE_THREAD.hold()
 
 
 def _small_dgemm_rows(n_samples, n_features, n_outputs, scores):

@@ -34,12 +34,12 @@ it is the lasso solver; the grouped penalty needs the proximal one.
 import numpy as np
 from scipy.optimize import Bounds
 
+from ._blas import single_threaded_scipy_blas
 from ._lbfgsb import LBFGS_CONVERGED, LBFGS_LIMIT, run_lbfgsb
 from ._precondition import diagonal_preconditioner
 from ._solver import (
     SolverResult,
     _PositiveSystem,
-    _single_threaded_scipy_blas,
     evaluate_if_new,
 )
 
@@ -389,7 +389,7 @@ class _CompositeSolver:
 
     def solve(self, coef0):
         """Run the phases from ``coef0``; returns a :class:`SolverResult`."""
-        with _single_threaded_scipy_blas():
+        with single_threaded_scipy_blas():
             self.setup(coef0)
             self.run()
             return self.result()

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from ._blas import single_threaded_scipy_blas
 from ._products import (
     CHUNK_ENTRIES,
     largest_magnitude,
@@ -38,7 +39,7 @@ from ._products import (
     transposed_product,
 )
 from ._products import scores as score_products
-from ._solver import _single_threaded_scipy_blas, minimize_lbfgs
+from ._solver import minimize_lbfgs
 
 __all__ = [
     "RowSpace",
@@ -200,9 +201,9 @@ def row_space(X, n_outputs):
     if not largest or largest > largest_safe_value(X.shape[1]):
         return None
     # dpstrf is scipy's LAPACK, after numpy's product (see
-    # _single_threaded_scipy_blas): a 0.04 ms triangular solve took 3.7 ms
+    # single_threaded_scipy_blas): a 0.04 ms triangular solve took 3.7 ms
     # with both OpenBLAS thread pools spinning.
-    with _single_threaded_scipy_blas():
+    with single_threaded_scipy_blas():
         return _factorised(_gram(X), X.shape)
 
 
@@ -285,8 +286,8 @@ class RowSpaceStart:
             The run in the row space.
         """
         # The maps' triangular solves are scipy's LAPACK, between numpy's
-        # products (see _single_threaded_scipy_blas).
-        with _single_threaded_scipy_blas():
+        # products (see single_threaded_scipy_blas).
+        with single_threaded_scipy_blas():
             result = minimize_lbfgs(
                 self.objective,
                 self.basis.reduced_coef(self.X, coef0),

@@ -38,15 +38,12 @@ a separable objective, or everything). Its phases are named methods of
 """
 
 import dataclasses
-import os
-import threading
-from contextlib import contextmanager
 
 import numpy as np
 import scipy
 import scipy.linalg
-from threadpoolctl import ThreadpoolController
 
+from ._blas import single_threaded_scipy_blas
 from ._lbfgsb import (
     LBFGS_ABNORMAL,
     LBFGS_CONVERGED,
@@ -1193,7 +1190,7 @@ class LBFGSSolver:
         """Run the phases from ``coef0`` (not modified); returns a
         :class:`SolverResult` and leaves the last Hessian formed, if any, in
         the memory."""
-        with _single_threaded_scipy_blas():
+        with single_threaded_scipy_blas():
             coef0 = self.start_from_sample(coef0)
             self.setup(coef0)
             self._run()
@@ -1387,68 +1384,3 @@ def minimize_lbfgs(objective, coef0, **options):
     result : SolverResult
     """
     return LBFGSSolver(objective, **options).solve(coef0)
-
-
-# -- BLAS threads -----------------------------------------------------------------
-
-
-_BLAS_LOCK = threading.Lock()
-_BLAS_STATE = {"controller": None, "probed": False, "users": 0, "limiter": None}
-
-
-def _bundled_with(module, filepath):
-    """Whether a shared library lives in ``module``'s folder or its wheel's
-    ``<module>.libs`` folder."""
-    root = os.path.dirname(os.path.abspath(module.__file__))
-    path = os.path.abspath(filepath)
-    return path.startswith(root + os.sep) or path.startswith(root + ".libs" + os.sep)
-
-
-def _scipy_only_blas():
-    """Controller of the BLAS libraries scipy loaded besides numpy's, or
-    None. Called with ``_BLAS_LOCK`` held."""
-    if not _BLAS_STATE["probed"]:
-        controller = ThreadpoolController()
-        blas = [lib for lib in controller.lib_controllers if lib.user_api == "blas"]
-        scipy_only = [
-            lib.filepath
-            for lib in blas
-            if _bundled_with(scipy, lib.filepath)
-            and not _bundled_with(np, lib.filepath)
-        ]
-        numpy_has_own = any(_bundled_with(np, lib.filepath) for lib in blas)
-        if scipy_only and numpy_has_own:
-            _BLAS_STATE["controller"] = controller.select(filepath=scipy_only)
-        _BLAS_STATE["probed"] = True
-    return _BLAS_STATE["controller"]
-
-
-@contextmanager
-def _single_threaded_scipy_blas():
-    """Run scipy's own BLAS on one thread while any fit is running.
-
-    Where numpy and scipy each bundle an OpenBLAS (the PyPI wheels do), the
-    two thread pools spin against each other: L-BFGS-B's tiny vector
-    operations in scipy's BLAS then slow numpy's matrix products by an order
-    of magnitude on a 2-core machine. numpy's BLAS, which does the heavy
-    products, keeps all its threads.
-
-    The limit is process-wide, so it is reference-counted: the first fit to
-    start sets it, the last one to finish restores the original, and
-    concurrent fits in several threads never leave it changed.
-    """
-    with _BLAS_LOCK:
-        libraries = _scipy_only_blas()
-        if libraries is not None:
-            if _BLAS_STATE["users"] == 0:
-                _BLAS_STATE["limiter"] = libraries.limit(limits=1)
-            _BLAS_STATE["users"] += 1
-    try:
-        yield
-    finally:
-        if libraries is not None:
-            with _BLAS_LOCK:
-                _BLAS_STATE["users"] -= 1
-                if _BLAS_STATE["users"] == 0:
-                    _BLAS_STATE["limiter"].restore_original_limits()
-                    _BLAS_STATE["limiter"] = None
