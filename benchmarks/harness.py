@@ -491,6 +491,46 @@ def run_cell(
     return list(rows.values())
 
 
+# -- the side benchmarks' grid ------------------------------------------------------
+
+
+def run_side_grid(makers, C_grid, tol_grid, *, quick, after_cell=None, **cell_options):
+    """The side benchmarks' loop: every problem of ``makers`` (name ->
+    ``maker(quick)``) at every ``C`` and ``tol``, timed by :func:`run_cell`
+    with ``cell_options``. ``after_cell(problem, C, tol)``, if given, runs
+    after each cell (an extra measurement) and its results are returned.
+
+    Returns
+    -------
+    rows : list of dict
+        :func:`run_cell`'s rows, for ``report.cell_verdicts``.
+    extras : list
+        ``after_cell``'s results, one per cell, in the same order.
+    """
+    rows, extras = [], []
+    for name, make in makers.items():
+        problem = make(quick)
+        print(f"{name}: {problem.description}", flush=True)
+        solvers = solvers_for(problem)
+        for C in C_grid:
+            for tol in tol_grid:
+                rows += run_cell(problem, solvers, C, tol, **cell_options)
+                if after_cell is not None:
+                    extras.append(after_cell(problem, C, tol))
+        del problem
+    return rows, extras
+
+
+def peer_text(cell, milliseconds_format=".1f"):
+    """The fastest scikit-learn run that reached our objective, as a table
+    cell: solver, tol and time."""
+    peer = cell.get("speedup_peer")
+    if not peer:
+        return "none"
+    time_ms = format(cell["speedup_peer_time_s"] * 1e3, milliseconds_format)
+    return f"{peer} at tol={cell['speedup_peer_tol']:g}, {time_ms} ms"
+
+
 # -- float32 against float64 -------------------------------------------------------
 
 

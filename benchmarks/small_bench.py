@@ -42,17 +42,14 @@ def main(argv=None):
     args = parser.parse_args(argv)
     C_grid, tol_grid = ((1.0,), (1e-4,)) if args.quick else (C_GRID, TOL_GRID)
     names = ("iris", "few_rows") if args.quick else tuple(problems.SMALL_PROBLEMS)
-    rows = []
     started = time.perf_counter()
-    for name in names:
-        problem = problems.SMALL_PROBLEMS[name](args.quick)
-        print(f"{name}: {problem.description}", flush=True)
-        solvers = harness.solvers_for(problem)
-        for C in C_grid:
-            for tol in tol_grid:
-                rows += harness.run_cell(
-                    problem, solvers, C, tol, repeats=1 if args.quick else 3
-                )
+    rows, _ = harness.run_side_grid(
+        {name: problems.SMALL_PROBLEMS[name] for name in names},
+        C_grid,
+        tol_grid,
+        quick=args.quick,
+        repeats=1 if args.quick else 3,
+    )
     cells = report.cell_verdicts(rows)
     print()
     print(
@@ -67,17 +64,10 @@ def main(argv=None):
     }
     for cell in cells:
         key = (cell["problem"], cell["C"], cell["tol"])
-        peer = cell.get("speedup_peer")
-        peer_text = (
-            f"{peer} at tol={cell['speedup_peer_tol']:g}, "
-            f"{cell['speedup_peer_time_s'] * 1e3:.1f} ms"
-            if peer
-            else "none"
-        )
         lbfgs_ms = lbfgs[key]["time_s"] * 1e3 if key in lbfgs else float("nan")
         print(
             f"| {cell['problem']} | {cell['C']:g} | {cell['tol']:g} | "
-            f"{cell['ours_time_s'] * 1e3:.1f} | {peer_text} | "
+            f"{cell['ours_time_s'] * 1e3:.1f} | {harness.peer_text(cell)} | "
             f"{cell.get('speedup') or float('nan'):.2f}x | {lbfgs_ms:.1f} | "
             f"{cell.get('gap_vs_lbfgs', float('nan')):+.1e} |"
         )

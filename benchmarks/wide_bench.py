@@ -90,25 +90,27 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="small smoke run")
     args = parser.parse_args(argv)
     C_grid, tol_grid = ((1.0,), (1e-4,)) if args.quick else (C_GRID, TOL_GRID)
-    rows, ab = [], []
+    repeats = 2 if args.quick else AB_REPEATS
+
+    def reduction_pair(problem, C, tol):
+        pair = ab_rows(problem, C, tol, repeats)
+        print(
+            f"  C={C:g} tol={tol:g}: reduced {pair['reduced_s'] * 1e3:.0f} ms, "
+            f"on X {pair['on_x_s'] * 1e3:.0f} ms",
+            flush=True,
+        )
+        return pair
+
     started = time.perf_counter()
-    for name, make in problems.WIDE_PROBLEMS.items():
-        problem = make(args.quick)
-        print(f"{name}: {problem.description}", flush=True)
-        solvers = harness.solvers_for(problem)
-        for C in C_grid:
-            for tol in tol_grid:
-                rows += harness.run_cell(
-                    problem, solvers, C, tol, timeout=TIMEOUT_S, cell_budget=30.0
-                )
-                ab.append(ab_rows(problem, C, tol, 2 if args.quick else AB_REPEATS))
-                reduced, direct = ab[-1]["reduced_s"], ab[-1]["on_x_s"]
-                print(
-                    f"  C={C:g} tol={tol:g}: reduced {reduced * 1e3:.0f} ms, "
-                    f"on X {direct * 1e3:.0f} ms",
-                    flush=True,
-                )
-        del problem
+    rows, ab = harness.run_side_grid(
+        problems.WIDE_PROBLEMS,
+        C_grid,
+        tol_grid,
+        quick=args.quick,
+        after_cell=reduction_pair,
+        timeout=TIMEOUT_S,
+        cell_budget=30.0,
+    )
     cells = report.cell_verdicts(rows)
     print()
     print(
@@ -117,16 +119,9 @@ def main(argv=None):
     )
     print("|---|---:|---:|---:|---|---:|---:|---:|")
     for cell, pair in zip(cells, ab, strict=True):
-        peer = cell.get("speedup_peer")
-        peer_text = (
-            f"{peer} at tol={cell['speedup_peer_tol']:g}, "
-            f"{cell['speedup_peer_time_s'] * 1e3:.0f} ms"
-            if peer
-            else "none"
-        )
         print(
             f"| {cell['problem']} | {cell['C']:g} | {cell['tol']:g} | "
-            f"{cell['ours_time_s'] * 1e3:.0f} | {peer_text}"
+            f"{cell['ours_time_s'] * 1e3:.0f} | {harness.peer_text(cell, '.0f')}"
             f"{'' if cell.get('reached') else ' (none reached ours)'} | "
             f"{cell.get('speedup') or float('nan'):.1f}x | "
             f"{cell.get('gap_vs_lbfgs', float('nan')):+.1e} | "
