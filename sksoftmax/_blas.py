@@ -32,31 +32,6 @@ __all__ = [
 ]
 
 
-@functools.cache
-def numpy_blas_controllers():
-    """threadpoolctl's controllers of numpy's BLAS (read once; empty when
-    it cannot be read)."""
-    try:
-        libraries = threadpoolctl.ThreadpoolController().lib_controllers
-    except Exception:  # an unreadable BLAS: assume one thread
-        return ()
-    blas = [lib for lib in libraries if lib.user_api == "blas"]
-    own = [lib for lib in blas if "numpy" in str(lib.filepath)]
-    return tuple(own or blas)
-
-
-def blas_threads():
-    """Threads numpy's BLAS may use now (its current limit, which
-    ``threadpoolctl.threadpool_limits`` lowers); 1 when unknown."""
-    counts = []
-    for library in numpy_blas_controllers():
-        try:
-            counts.append(int(library.get_num_threads()))
-        except Exception:  # a library that cannot say
-            counts.append(1)
-    return min(counts, default=1)
-
-
 def _bundled_with(module, filepath):
     """Whether a shared library lives in ``module``'s folder or its wheel's
     ``<module>.libs`` folder."""
@@ -66,22 +41,44 @@ def _bundled_with(module, filepath):
 
 
 @functools.cache
-def scipy_only_blas_controllers():
-    """Controllers of the BLAS libraries scipy loaded besides numpy's own
-    (read once; empty when numpy and scipy share one, or when they cannot
-    be read)."""
+def _blas_libraries():
+    """threadpoolctl's controllers of every BLAS library loaded (one scan
+    of the process, read once; empty when they cannot be read)."""
     try:
         libraries = threadpoolctl.ThreadpoolController().lib_controllers
     except Exception:  # an unreadable BLAS: leave it alone
         return ()
-    blas = [lib for lib in libraries if lib.user_api == "blas"]
-    scipy_only = [
+    return tuple(lib for lib in libraries if lib.user_api == "blas")
+
+
+@functools.cache
+def numpy_blas_controllers():
+    """threadpoolctl's controllers of numpy's BLAS: the one bundled with
+    numpy, else every BLAS loaded (numpy and scipy then share one)."""
+    blas = _blas_libraries()
+    own = tuple(lib for lib in blas if _bundled_with(np, lib.filepath))
+    return own or blas
+
+
+def blas_threads():
+    """Threads numpy's BLAS may use now (its current limit, which
+    ``threadpoolctl.threadpool_limits`` lowers); 1 when unknown."""
+    counts = _read_threads(numpy_blas_controllers())
+    return min((1 if count is None else count for count in counts), default=1)
+
+
+@functools.cache
+def scipy_only_blas_controllers():
+    """Controllers of the BLAS libraries scipy loaded besides numpy's own
+    (empty when numpy and scipy share one, or when they cannot be read)."""
+    blas = _blas_libraries()
+    if not any(_bundled_with(np, lib.filepath) for lib in blas):
+        return ()
+    return tuple(
         lib
         for lib in blas
         if _bundled_with(scipy, lib.filepath) and not _bundled_with(np, lib.filepath)
-    ]
-    numpy_has_own = any(_bundled_with(np, lib.filepath) for lib in blas)
-    return tuple(scipy_only) if numpy_has_own else ()
+    )
 
 
 def _set_threads(libraries, counts):
