@@ -616,7 +616,10 @@ def weighted_gram(
         return _weighted_gram(X, w, fit_intercept, exact, dtype, plan, start, draws)
 
 
-def _weighted_gram(X, w, fit_intercept, exact, dtype, plan, start, draws):
+def _weighted_gram(
+    X, w, fit_intercept, exact=False, dtype=None, plan=None, start=0, draws=None
+):
+    """:func:`weighted_gram` within the caller's :func:`gram_threads`."""
     n_features = X.shape[1]
     if not exact and plan is None:
         plan = gram_plans(np.sum(w, dtype=np.float64), X.shape[0], n_features + 1)[0]
@@ -736,7 +739,7 @@ def _gram_blocks(X, weights, fit_intercept, dtype, plans, start):
     if multiples is not None and np.allclose(
         totals, totals[0] * multiples, rtol=PROPORTIONAL_RTOL, atol=0
     ):
-        gram = weighted_gram(
+        gram = _weighted_gram(
             X, weights[:, 0], fit_intercept, dtype=dtype, plan=plans[0], start=start
         )
         return gram[None] * multiples[:, None, None]
@@ -745,7 +748,7 @@ def _gram_blocks(X, weights, fit_intercept, dtype, plans, start):
     draws = weyl_draws(start, X.shape[0]) if sampled else None
     return np.stack(
         [
-            weighted_gram(
+            _weighted_gram(
                 X, w, fit_intercept, dtype=dtype, plan=plan, start=start, draws=draws
             )
             for w, plan in zip(weights.T, plans, strict=True)
