@@ -24,7 +24,9 @@ import scipy
 import threadpoolctl
 
 __all__ = [
+    "AVX512_OPENBLAS_KERNELS",
     "OneThreadLimit",
+    "avx512_kernels",
     "blas_threads",
     "numpy_blas_controllers",
     "scipy_only_blas_controllers",
@@ -58,6 +60,26 @@ def numpy_blas_controllers():
     blas = _blas_libraries()
     own = tuple(lib for lib in blas if _bundled_with(np, lib.filepath))
     return own or blas
+
+
+# Which way round a dense product runs faster depends on the kernels OpenBLAS
+# picked for the processor when it loaded (or that OPENBLAS_CORETYPE forced),
+# not on the shape alone. The same processor (an AVX-512 Xeon) with its own
+# SkylakeX kernels and with forced Haswell kernels preferred opposite
+# orientations on most block shapes of the benchmark, so the product rules of
+# sksoftmax._products are per kernel family, decided once per process.
+AVX512_OPENBLAS_KERNELS = frozenset({"skylakex", "cooperlake", "sapphirerapids"})
+
+
+@functools.cache
+def avx512_kernels():
+    """Whether numpy's BLAS is OpenBLAS running AVX-512 kernels (False when
+    the BLAS cannot be read: the default product rules then apply)."""
+    return any(
+        getattr(lib, "internal_api", None) == "openblas"
+        and str(getattr(lib, "architecture", "")).lower() in AVX512_OPENBLAS_KERNELS
+        for lib in numpy_blas_controllers()
+    )
 
 
 def blas_threads():

@@ -40,7 +40,11 @@ from ._products import (
     transposed_product,
     weighted_gram,
 )
-from .special import _softmax_columns_inplace, _softplus_sigmoid_inplace
+from .special import (
+    _normalise_columns,
+    _softmax_columns_inplace,
+    _softplus_sigmoid_inplace,
+)
 
 __all__ = [
     "BinaryLoss",
@@ -248,7 +252,7 @@ class MultinomialLoss(_RowLoss):
         dZ *= anchor.proba
         change = dZ.sum(axis=0, dtype=np.float64)
         dZ += anchor.proba
-        dZ /= (1.0 + change).astype(dZ.dtype)
+        _normalise_columns(dZ, (1.0 + change).astype(dZ.dtype))
         return dZ, anchor.data + (np.log1p(change) - dz_true)
 
     def value(self, coef, block, dtype, anchor=None):

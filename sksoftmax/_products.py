@@ -16,14 +16,12 @@ made.
 """
 
 import contextlib
-import functools
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-import threadpoolctl
 
-from ._blas import OneThreadLimit, numpy_blas_controllers
+from ._blas import OneThreadLimit, avx512_kernels, numpy_blas_controllers
 from ._blas import blas_threads as _blas_threads
 
 __all__ = [
@@ -142,35 +140,6 @@ def row_blocks(X, dtype=np.float64, rows_per_block=None):
             yield rows, block if dtype is None else np.asarray(block, dtype=dtype)
 
 
-# Which way round a dense product runs faster depends on the kernels OpenBLAS
-# picked for the processor when it loaded (or that OPENBLAS_CORETYPE forced),
-# not on the shape alone. The same processor (an AVX-512 Xeon) with its own
-# SkylakeX kernels and with forced Haswell kernels preferred opposite
-# orientations on most block shapes of the benchmark, so the rules below are
-# per kernel family, decided once per process from threadpoolctl's report.
-AVX512_OPENBLAS_KERNELS = frozenset({"skylakex", "cooperlake", "sapphirerapids"})
-
-
-@functools.cache
-def _avx512_kernels():
-    """Whether numpy's BLAS is OpenBLAS running AVX-512 kernels."""
-    try:
-        infos = [
-            info
-            for info in threadpoolctl.threadpool_info()
-            if info.get("internal_api") == "openblas"
-        ]
-    except Exception:  # an unreadable BLAS: keep the default rules
-        return False
-    # numpy's own OpenBLAS when it can be told apart from scipy's; both pick
-    # their kernels by the same processor detection.
-    own = [info for info in infos if "numpy" in str(info.get("filepath", ""))]
-    return any(
-        str(info.get("architecture", "")).lower() in AVX512_OPENBLAS_KERNELS
-        for info in (own or infos)
-    )
-
-
 # Other kernels (measured with OpenBLAS's Haswell kernels, on an AMD EPYC
 # and on an Intel Xeon): sgemm is about twice as fast writing (n_samples,
 # n_outputs) as writing its transpose, and the transposing copy costs far
@@ -276,7 +245,7 @@ def _small_dgemm_rows(n_samples, n_features, n_outputs, scores):
     AVX-512 small-matrix path, or None for one product over all rows (see
     ``SMALL_DGEMM_MAX_MULTIPLY_ADDS``)."""
     block = n_samples * n_features * n_outputs
-    if not _avx512_kernels() or block > SMALL_DGEMM_MAX_BLOCK_MULTIPLY_ADDS:
+    if not avx512_kernels() or block > SMALL_DGEMM_MAX_BLOCK_MULTIPLY_ADDS:
         return None
     rows = SMALL_DGEMM_MAX_MULTIPLY_ADDS // max(n_outputs * n_features, 1)
     if scores:
@@ -299,8 +268,8 @@ def _small_dgemm_rows(n_samples, n_features, n_outputs, scores):
 
 def _scores_transposed(dtype, n_features, n_outputs):
     """Whether a dense block's scores are computed as ``X W^T`` and
-    transposed (see ``AVX512_OPENBLAS_KERNELS``)."""
-    if _avx512_kernels():
+    transposed (see ``sksoftmax._blas.AVX512_OPENBLAS_KERNELS``)."""
+    if avx512_kernels():
         return (
             dtype == np.float32
             and n_features >= AVX512_TRANSPOSED_FLOAT32_SCORES_MIN_FEATURES
@@ -324,7 +293,7 @@ def _gradient_transposed(n_samples, n_features):
     with one thread; 8,192 x 16 with 26 outputs: 1.3-1.9x; 2,000 x 5,000:
     1.5x) and at most 1.15x slower on the others (6,553 x 20, 5 outputs).
     """
-    return not _avx512_kernels() and n_features <= n_samples
+    return not avx512_kernels() and n_features <= n_samples
 
 
 # Transposed scores are formed at most TRANSPOSE_CHUNK_ENTRIES at a time:

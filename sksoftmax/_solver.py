@@ -864,12 +864,15 @@ class LBFGSSolver:
             )
         )
 
-    def rescue_budget(self):
+    def rescue_budget(self, refine=None):
         """L-BFGS's iterations before a rescue by the refinement, where a
         Newton step costs more than the refinement allows (see
         ``RESCUE_AFTER_STEPS``); None where there is no rescue (the
-        refinement finishes the fit anyway, or its Hessian is too large)."""
-        if self.refinement_applies() or not self.refinement_applies(True):
+        refinement finishes the fit anyway, or its Hessian is too large).
+        ``refine`` is :meth:`refinement_applies`, if the caller knows it."""
+        if refine is None:
+            refine = self.refinement_applies()
+        if refine or not self.refinement_applies(any_step_cost=True):
             return None
         return max(1, int(RESCUE_AFTER_STEPS * self.newton_step_evaluations()))
 
@@ -1205,7 +1208,7 @@ class LBFGSSolver:
             if self.check_convergence():
                 self.message = "tolerance met by Newton steps from the memory"
                 return
-        rescue = self.rescue_budget()
+        rescue = self.rescue_budget(refine)
         newton = refine or rescue is not None
         # Refinement keeps a reserve of iterations: a tight tol that
         # L-BFGS alone cannot reach must not leave Newton without a turn.

@@ -1,7 +1,9 @@
 """BLAS thread limits: one owner at a time, always restored."""
 
+import os
 import threading
 
+import numpy as np
 import pytest
 from threadpoolctl import threadpool_info
 
@@ -24,6 +26,71 @@ class FakeLibrary:
     def set_num_threads(self, count):
         self.calls.append(count)
         self.threads = count
+
+
+class FakeBLAS:
+    """A threadpoolctl controller as the kernel inspection reads it."""
+
+    user_api = "blas"
+
+    def __init__(self, architecture, internal_api="openblas", bundled_with="numpy"):
+        self.internal_api = internal_api
+        self.architecture = architecture
+        root = os.path.dirname(np.__file__) if bundled_with == "numpy" else "/scipy"
+        self.filepath = os.path.join(root + ".libs", "libopenblas.so")
+
+
+@pytest.fixture
+def fresh_blas_scan():
+    """The cached scans cleared before and after the test (they hold the
+    real libraries otherwise)."""
+    scans = (_blas._blas_libraries, _blas.numpy_blas_controllers, _blas.avx512_kernels)
+    for scan in scans:
+        scan.cache_clear()
+    yield
+    for scan in scans:
+        scan.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "libraries, expected",
+    [
+        ([FakeBLAS("SkylakeX")], True),
+        ([FakeBLAS("SapphireRapids")], True),
+        ([FakeBLAS("Haswell")], False),
+        ([FakeBLAS("Zen")], False),
+        ([], False),
+        ([FakeBLAS(None, internal_api="mkl")], False),
+        # numpy's own OpenBLAS decides when scipy's runs another family
+        ([FakeBLAS("Haswell"), FakeBLAS("SkylakeX", bundled_with="scipy")], False),
+        # one shared library, not bundled with numpy: that one decides
+        ([FakeBLAS("SkylakeX", bundled_with="scipy")], True),
+    ],
+    ids=[
+        "skylakex",
+        "sapphire",
+        "haswell",
+        "zen",
+        "none",
+        "mkl",
+        "numpy-own",
+        "shared",
+    ],
+)
+def test_avx512_kernels_are_those_of_numpys_blas(
+    monkeypatch, fresh_blas_scan, libraries, expected
+):
+    monkeypatch.setattr(_blas, "_blas_libraries", lambda: tuple(libraries))
+    assert _blas.avx512_kernels() is expected
+
+
+def test_unreadable_blas_keeps_the_default_product_rules(monkeypatch, fresh_blas_scan):
+    def broken():
+        raise OSError("cannot read the BLAS")
+
+    monkeypatch.setattr(_blas.threadpoolctl, "ThreadpoolController", broken)
+    assert _blas._blas_libraries() == ()
+    assert _blas.avx512_kernels() is False
 
 
 def test_owner_limits_and_restores_also_on_error():

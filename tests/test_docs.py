@@ -339,7 +339,7 @@ def test_wide_table_pairs_cells_with_the_reduction_alone(docs_helper):
     text = docs_helper.wide_rst(
         {"cells": [cell, other, missing], "reduction_ab": [pair]}
     )
-    assert "newton-cg (1 thread), tol 1e-10: 0.38 s" in text
+    assert "newton-cg (1 thread) at tol=1e-10, 0.38 s" in text
     assert "4.25x (+2e-11)" in text
     assert "none reached ours" in text
     assert text.count("expr4") == 2
@@ -364,6 +364,6 @@ def test_small_table_shows_milliseconds_and_speed_ups_below_one(docs_helper):
     missing = {**cell, "C": 100.0, "ours_time_s": None}
     text = docs_helper.small_rst({"cells": [cell, missing]})
     assert "5.8 ms" in text
-    assert "newton-cholesky (1 thread), tol 1e-06: 3.4 ms" in text
+    assert "newton-cholesky (1 thread) at tol=1e-06, 3.4 ms" in text
     assert "0.59x" in text
     assert text.count("iris") == 1

@@ -13,9 +13,9 @@ from sksoftmax._products import scores, transposed_product, weighted_moments
 @pytest.fixture(params=["avx512-kernels", "other-kernels"])
 def kernels(request, monkeypatch):
     """Both kernel families' orientation rules, whatever this machine's BLAS
-    runs (``AVX512_OPENBLAS_KERNELS``)."""
+    runs (``sksoftmax._blas.AVX512_OPENBLAS_KERNELS``)."""
     avx512 = request.param == "avx512-kernels"
-    monkeypatch.setattr(_products, "_avx512_kernels", lambda: avx512)
+    monkeypatch.setattr(_products, "avx512_kernels", lambda: avx512)
     return avx512
 
 
@@ -100,59 +100,6 @@ def test_transposed_product_is_residuals_times_data(
     assert out.dtype == np.float64 and out.shape == expected.shape
     rtol = 1e-5 if work_dtype == np.float32 else 1e-12
     np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
-
-
-def _blas(architecture, filepath="/site-packages/numpy.libs/libopenblas.so"):
-    return {
-        "internal_api": "openblas",
-        "architecture": architecture,
-        "filepath": filepath,
-    }
-
-
-@pytest.mark.parametrize(
-    "report, expected",
-    [
-        ([_blas("SkylakeX")], True),
-        ([_blas("SapphireRapids")], True),
-        ([_blas("Haswell")], False),
-        ([_blas("Zen")], False),
-        ([], False),
-        ([{"internal_api": "mkl", "filepath": "/numpy/mkl.so"}], False),
-        # numpy's own OpenBLAS decides when scipy's reports another family
-        ([_blas("Haswell"), _blas("SkylakeX", "/scipy_openblas.libs/x.so")], False),
-        ([_blas("SkylakeX", "/scipy_openblas.libs/x.so")], True),
-    ],
-    ids=[
-        "skylakex",
-        "sapphire",
-        "haswell",
-        "zen",
-        "none",
-        "mkl",
-        "numpy-first",
-        "scipy",
-    ],
-)
-def test_avx512_kernels_read_from_threadpoolctl(monkeypatch, report, expected):
-    monkeypatch.setattr(_products.threadpoolctl, "threadpool_info", lambda: report)
-    _products._avx512_kernels.cache_clear()
-    try:
-        assert _products._avx512_kernels() is expected
-    finally:
-        _products._avx512_kernels.cache_clear()
-
-
-def test_unreadable_blas_keeps_the_default_rules(monkeypatch):
-    def broken():
-        raise OSError("cannot read the BLAS")
-
-    monkeypatch.setattr(_products.threadpoolctl, "threadpool_info", broken)
-    _products._avx512_kernels.cache_clear()
-    try:
-        assert _products._avx512_kernels() is False
-    finally:
-        _products._avx512_kernels.cache_clear()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -259,7 +206,7 @@ def test_small_dgemm_chunks_follow_openblas_limits(
     monkeypatch, n_samples, n_features, n_outputs, as_scores, expected
 ):
     """One BLAS thread: chunks wherever OpenBLAS's small path takes them."""
-    monkeypatch.setattr(_products, "_avx512_kernels", lambda: True)
+    monkeypatch.setattr(_products, "avx512_kernels", lambda: True)
     monkeypatch.setattr(_products, "_blas_threads", lambda: 1)
     rows = _products._small_dgemm_rows(n_samples, n_features, n_outputs, as_scores)
     assert rows == expected
@@ -268,7 +215,7 @@ def test_small_dgemm_chunks_follow_openblas_limits(
         if as_scores:
             assert rows * n_outputs <= _products.SMALL_DGEMM_MAX_SCORES_ENTRIES
     # Other kernels have no such path: one product.
-    monkeypatch.setattr(_products, "_avx512_kernels", lambda: False)
+    monkeypatch.setattr(_products, "avx512_kernels", lambda: False)
     assert (
         _products._small_dgemm_rows(n_samples, n_features, n_outputs, as_scores) is None
     )
@@ -291,7 +238,7 @@ def test_small_dgemm_chunks_follow_openblas_limits(
 def test_small_dgemm_score_chunks_give_way_to_blas_threads(
     monkeypatch, n_samples, n_features, n_outputs, expected
 ):
-    monkeypatch.setattr(_products, "_avx512_kernels", lambda: True)
+    monkeypatch.setattr(_products, "avx512_kernels", lambda: True)
     monkeypatch.setattr(_products, "_blas_threads", lambda: 2)
     rows = _products._small_dgemm_rows(n_samples, n_features, n_outputs, True)
     assert rows == expected
@@ -325,7 +272,7 @@ def test_products_in_small_dgemm_chunks_are_the_products(
 ):
     """Row chunks (the last one shorter) give the products of the whole
     block to rounding, in both orientations."""
-    monkeypatch.setattr(_products, "_avx512_kernels", lambda: True)
+    monkeypatch.setattr(_products, "avx512_kernels", lambda: True)
     n_features, n_outputs = 300, 6
     assert _products._small_dgemm_rows(n_samples, n_features, n_outputs, True) == 200
     assert _products._small_dgemm_rows(n_samples, n_features, n_outputs, False) in (

@@ -1172,7 +1172,9 @@ def test_dear_newton_steps_still_rescue_a_slow_l_bfgs_run(monkeypatch):
         model = SoftmaxRegression(**params).fit(X, y)
     assert model.n_iter_.max() <= 500
     assert _row_grad_max(loss, model._solver_result.coef).max() <= 1e-8
-    monkeypatch.setattr(_solver.LBFGSSolver, "rescue_budget", lambda self: None)
+    monkeypatch.setattr(
+        _solver.LBFGSSolver, "rescue_budget", lambda self, refine=None: None
+    )
     with pytest.warns(ConvergenceWarning):
         SoftmaxRegression(**params).fit(X, y)
 
