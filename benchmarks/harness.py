@@ -521,16 +521,6 @@ def run_side_grid(makers, C_grid, tol_grid, *, quick, after_cell=None, **cell_op
     return rows, extras
 
 
-def peer_text(cell, milliseconds_format=".1f"):
-    """The fastest scikit-learn run that reached our objective, as a table
-    cell: solver, tol and time."""
-    peer = cell.get("speedup_peer")
-    if not peer:
-        return "none"
-    time_ms = format(cell["speedup_peer_time_s"] * 1e3, milliseconds_format)
-    return f"{peer} at tol={cell['speedup_peer_tol']:g}, {time_ms} ms"
-
-
 # -- float32 against float64 -------------------------------------------------------
 
 

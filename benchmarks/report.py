@@ -292,6 +292,16 @@ def _mark(flag):
     return {True: "ok", False: "FAIL", None: "-"}[flag]
 
 
+def peer_text(cell, seconds_text=lambda seconds: f"{seconds * 1e3:.1f} ms"):
+    """The fastest scikit-learn run that reached our objective, as a table
+    cell (solver, tol and ``seconds_text`` of its time), or "none reached
+    ours". The side benchmarks' tables and the docs' share it."""
+    if not (cell.get("speedup_peer") and cell.get("reached")):
+        return "none reached ours"
+    time_text = seconds_text(cell["speedup_peer_time_s"])
+    return f"{cell['speedup_peer']} at tol={cell['speedup_peer_tol']:g}, {time_text}"
+
+
 def format_cell(cell, rows, evaluations=()):
     """One cell as text: every variant, then its verdicts."""
     lines = [
@@ -538,7 +548,9 @@ def readme_table(results):
         f"`benchmarks/results/latest.json` ({machine.get('date', '')[:10]}, "
         f"sksoftmax {machine.get('sksoftmax', '?')} at "
         f"{(machine.get('git_commit') or '?')[:8]}, scikit-learn "
-        f"{machine.get('sklearn', '?')}, {machine.get('usable_cpus', '?')} CPUs; "
+        f"{machine.get('sklearn', '?')}, {machine.get('usable_cpus', '?')} CPUs"
+        + (f" ({machine['cpu_model']})" if machine.get("cpu_model") else "")
+        + "; "
         f"C in {_list(config.get('C'))}, tol in {_list(config.get('tol'))}, "
         f"median of {_repeats_phrase(results)}"
         + (", **quick sizes**" if config.get("quick") else "")
@@ -700,6 +712,7 @@ def docs_rst(results, image=None):
     facts = [
         ("Date", machine.get("date", "")[:10]),
         ("Platform", machine.get("platform")),
+        ("Processor", machine.get("cpu_model") or "not recorded"),
         ("CPUs", machine.get("usable_cpus") or machine.get("cpu_count")),
         ("Python", machine.get("python")),
         ("NumPy / SciPy", f"{machine.get('numpy')} / {machine.get('scipy')}"),

@@ -137,8 +137,22 @@ def _git_commit():
     return out.stdout.strip() or None
 
 
+def cpu_model():
+    """The processor's model name (Linux's /proc/cpuinfo), or the platform's
+    guess: the benchmark machines differ from session to session (an AMD
+    EPYC one day, an Intel Xeon the next), and runs compare only on one."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
 def machine_info():
-    """Platform, CPUs, library versions and BLAS thread pools."""
+    """Platform, processor, CPUs, library versions and BLAS thread pools."""
     keys = ("user_api", "internal_api", "num_threads", "version", "architecture")
     try:
         usable = len(os.sched_getaffinity(0))
@@ -148,6 +162,7 @@ def machine_info():
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         "platform": platform.platform(),
         "python": platform.python_version(),
+        "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
         "usable_cpus": usable,
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,

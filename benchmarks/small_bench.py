@@ -67,7 +67,7 @@ def main(argv=None):
         lbfgs_ms = lbfgs[key]["time_s"] * 1e3 if key in lbfgs else float("nan")
         print(
             f"| {cell['problem']} | {cell['C']:g} | {cell['tol']:g} | "
-            f"{cell['ours_time_s'] * 1e3:.1f} | {harness.peer_text(cell)} | "
+            f"{cell['ours_time_s'] * 1e3:.1f} | {report.peer_text(cell)} | "
             f"{cell.get('speedup') or float('nan'):.2f}x | {lbfgs_ms:.1f} | "
             f"{cell.get('gap_vs_lbfgs', float('nan')):+.1e} |"
         )

@@ -121,8 +121,8 @@ def main(argv=None):
     for cell, pair in zip(cells, ab, strict=True):
         print(
             f"| {cell['problem']} | {cell['C']:g} | {cell['tol']:g} | "
-            f"{cell['ours_time_s'] * 1e3:.0f} | {harness.peer_text(cell, '.0f')}"
-            f"{'' if cell.get('reached') else ' (none reached ours)'} | "
+            f"{cell['ours_time_s'] * 1e3:.0f} | "
+            f"{report.peer_text(cell, lambda seconds: f'{seconds * 1e3:.0f} ms')} | "
             f"{cell.get('speedup') or float('nan'):.1f}x | "
             f"{cell.get('gap_vs_lbfgs', float('nan')):+.1e} | "
             f"{pair['speedup']:.2f}x ({pair['objective_difference']:+.0e}) |"

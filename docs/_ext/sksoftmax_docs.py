@@ -16,6 +16,7 @@ Nothing here imports Sphinx at module level, so the tests can import it
 without the ``docs`` extra installed.
 """
 
+import functools
 import importlib
 import importlib.util
 import json
@@ -234,6 +235,7 @@ def _write(path, text):
 # -- benchmark include ---------------------------------------------------------
 
 
+@functools.cache
 def _benchmark_report():
     """``benchmarks/report.py``, loaded by path (it is not part of the package).
 
@@ -438,12 +440,8 @@ def _cell_columns(cell, milliseconds=False):
             return f"{seconds * 1e3:.1f} ms"
         return f"{seconds:.{digits}f} s"
 
-    peer = "none reached ours"
-    if cell.get("speedup_peer") and cell.get("reached"):
-        peer = (
-            f"{cell['speedup_peer']}, tol {cell['speedup_peer_tol']:g}: "
-            f"{time(cell['speedup_peer_time_s'], 2)}"
-        )
+    report = _benchmark_report()
+    peer = "n/a" if report is None else report.peer_text(cell, lambda s: time(s, 2))
     return [
         cell["problem"],
         f"{cell['C']:g}",
