@@ -127,13 +127,15 @@ def test_unaligned_rows_reach_the_loss_aligned(kind, monkeypatch):
     ids=["narrow", "pixels", "many-outputs", "wide"],
 )
 def test_dense_blocks_fit_the_cache_their_width_allows(
-    n_features, n_outputs, limit, dtype
+    monkeypatch, n_features, n_outputs, limit, dtype
 ):
     """Dense blocks stay within the cache's byte limit while that leaves
     enough rows, and within the work-array limit always; rows too wide for
-    enough of them keep the work-array limit alone."""
+    enough of them keep the work-array limit alone. (X larger than the
+    shared cache allows, as these rules are for.)"""
     from sksoftmax._objective import block_rows
 
+    monkeypatch.setattr(objective_module, "shared_cache_bytes", lambda: 0)
     X = np.zeros((1, n_features), dtype=dtype)
     rows = block_rows(X, n_outputs)
     row_bytes = n_features * np.dtype(dtype).itemsize
@@ -148,6 +150,55 @@ def test_dense_blocks_fit_the_cache_their_width_allows(
     else:
         assert max_bytes // row_bytes < objective_module.DENSE_MIN_BLOCK_ROWS
         assert rows == entries_rows
+
+
+@pytest.mark.parametrize(
+    "n_features, blocked_in_cache",
+    [(20, True), (784, False), (2000, False)],
+    ids=["narrow", "pixels", "wide-rows"],
+)
+def test_wide_rows_that_the_shared_cache_holds_are_not_blocked_by_bytes(
+    monkeypatch, n_features, blocked_in_cache
+):
+    """X within its share of the shared cache: rows too wide for
+    WIDE_ROW_MIN_BLOCK_ROWS per byte-limited block lose the byte limit (one
+    block up to the work-array limit); narrow rows keep it. X too large for
+    the share keeps the byte limit whatever its width."""
+    from sksoftmax._objective import block_rows
+
+    n_samples, n_outputs = 4_000, 3
+    X = np.zeros((n_samples, n_features))
+    share = objective_module.SHARED_CACHE_SHARE
+    byte_rows = objective_module.DENSE_BLOCK_BYTES // X[0].nbytes
+    entries_rows = objective_module.BLOCK_ENTRIES // n_outputs
+    monkeypatch.setattr(objective_module, "shared_cache_bytes", lambda: 0)
+    assert block_rows(X, n_outputs) == min(byte_rows, entries_rows)
+    monkeypatch.setattr(
+        objective_module, "shared_cache_bytes", lambda: share * X.nbytes
+    )
+    expected = min(byte_rows, entries_rows) if blocked_in_cache else entries_rows
+    assert block_rows(X, n_outputs) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [("491520K", 491520 << 10), ("32M\n", 32 << 20), ("1G", 1 << 30), ("4096", 4096)],
+)
+def test_cache_sizes_read_as_linux_writes_them(text, expected):
+    assert objective_module._cache_size_bytes(text) == expected
+
+
+def test_unreadable_cache_size_falls_back_to_the_default(monkeypatch):
+    def missing(path):
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(objective_module.os, "listdir", missing)
+    objective_module.shared_cache_bytes.cache_clear()
+    try:
+        size = objective_module.shared_cache_bytes()
+    finally:
+        objective_module.shared_cache_bytes.cache_clear()
+    assert size == objective_module.DEFAULT_SHARED_CACHE_BYTES
 
 
 @pytest.mark.parametrize("kind", ["multinomial", "binary"])
