@@ -201,8 +201,8 @@ DENSE_MIN_BLOCK_ROWS = 256
 # (X within a SHARED_CACHE_SHARE of it), X stays there between the two reads
 # unblocked, and blocks only add their per-block cost (a few dozen numpy
 # calls, ~0.1 ms each) and smaller products: 10,000 x 784 pixels (63 MB) on an
-# Intel Xeon with 480 MiB of L3 fitted 1.2-1.36x faster in one block than in
-# 15 of 668 rows (1,024 rows: 1.06x; 2,048: 1.15x). Rows narrow enough for
+# Intel Xeon with 480 MiB of L3 fitted 1.27-1.29x faster in one block than in
+# 15 of 668 rows (1,024 rows: 1.06x; 2,048: 1.17x). Rows narrow enough for
 # WIDE_ROW_MIN_BLOCK_ROWS per byte-limited block keep it: on 200,000 x 20
 # (five classes) the byte limit is what keeps the work arrays at 1 MB, and
 # 8 MiB blocks were 0.88x as fast there.
