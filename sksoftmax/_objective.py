@@ -211,6 +211,8 @@ WIDE_ROW_MIN_BLOCK_ROWS = 2048
 # Where the shared cache's size cannot be read: the EPYC's 32 MiB, for which
 # DENSE_BLOCK_BYTES was set (so that wide X keeps its blocks).
 DEFAULT_SHARED_CACHE_BYTES = 32 << 20
+# Where Linux describes CPU 0's caches, one index* folder per cache.
+CPU_CACHE_DIR = "/sys/devices/system/cpu/cpu0/cache"
 # An evaluation on sparse X costs at least this fraction of a dense one's
 # in the cost models: each also makes dense passes over (n_outputs, n)
 # work arrays, whatever the density.
@@ -806,13 +808,13 @@ def penalized_objective(
 def shared_cache_bytes():
     """Size of the processor's last-level (L3) cache, as Linux reports it
     for CPU 0, or ``DEFAULT_SHARED_CACHE_BYTES`` where it cannot be read."""
-    root = "/sys/devices/system/cpu/cpu0/cache"
     try:
-        for index in sorted(os.listdir(root)):
-            with open(os.path.join(root, index, "level"), encoding="ascii") as f:
+        for index in sorted(os.listdir(CPU_CACHE_DIR)):
+            folder = os.path.join(CPU_CACHE_DIR, index)
+            with open(os.path.join(folder, "level"), encoding="ascii") as f:
                 if f.read().strip() != "3":
                     continue
-            with open(os.path.join(root, index, "size"), encoding="ascii") as f:
+            with open(os.path.join(folder, "size"), encoding="ascii") as f:
                 return _cache_size_bytes(f.read())
     except (OSError, ValueError):
         pass
@@ -844,10 +846,12 @@ def block_rows(X, n_outputs):
     else:
         row_bytes = max(n_features * X.dtype.itemsize, 1)
         cached_rows = DENSE_BLOCK_BYTES // row_bytes
-        in_cache = X.nbytes <= shared_cache_bytes() // SHARED_CACHE_SHARE
-        if cached_rows >= DENSE_MIN_BLOCK_ROWS and not (
-            in_cache and cached_rows < WIDE_ROW_MIN_BLOCK_ROWS
-        ):
+        byte_limited = cached_rows >= DENSE_MIN_BLOCK_ROWS
+        if byte_limited and cached_rows < WIDE_ROW_MIN_BLOCK_ROWS:
+            # Wide rows: the limit pays only where the shared cache cannot
+            # hold X.
+            byte_limited = X.nbytes > shared_cache_bytes() // SHARED_CACHE_SHARE
+        if byte_limited:
             rows = min(rows, cached_rows)
     return int(np.ceil(rows))
 

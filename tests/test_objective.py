@@ -188,16 +188,34 @@ def test_cache_sizes_read_as_linux_writes_them(text, expected):
     assert objective_module._cache_size_bytes(text) == expected
 
 
-def test_unreadable_cache_size_falls_back_to_the_default(monkeypatch):
-    def missing(path):
-        raise FileNotFoundError(path)
-
-    monkeypatch.setattr(objective_module.os, "listdir", missing)
+@pytest.fixture
+def cache_dir(monkeypatch, tmp_path):
+    """A stand-in for Linux's cache folder of CPU 0, read afresh."""
+    monkeypatch.setattr(objective_module, "CPU_CACHE_DIR", str(tmp_path))
     objective_module.shared_cache_bytes.cache_clear()
-    try:
-        size = objective_module.shared_cache_bytes()
-    finally:
-        objective_module.shared_cache_bytes.cache_clear()
+    yield tmp_path
+    objective_module.shared_cache_bytes.cache_clear()
+
+
+def test_shared_cache_is_the_level_3_one(cache_dir):
+    for index, (level, size) in enumerate([("1", "48K"), ("2", "2048K"), ("3", "32M")]):
+        folder = cache_dir / f"index{index}"
+        folder.mkdir()
+        (folder / "level").write_text(level + "\n")
+        (folder / "size").write_text(size + "\n")
+    assert objective_module.shared_cache_bytes() == 32 << 20
+
+
+@pytest.mark.parametrize("present", ["nothing", "no level 3"])
+def test_unreadable_cache_size_falls_back_to_the_default(cache_dir, present):
+    if present == "no level 3":
+        folder = cache_dir / "index0"
+        folder.mkdir()
+        (folder / "level").write_text("2\n")
+        (folder / "size").write_text("2048K\n")
+    else:
+        cache_dir.rmdir()
+    size = objective_module.shared_cache_bytes()
     assert size == objective_module.DEFAULT_SHARED_CACHE_BYTES
 
 
