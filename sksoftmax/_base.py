@@ -430,10 +430,17 @@ class _LinearClassifier(
                 start = row_space_start(
                     X,
                     objective.coef_shape[0],
-                    lambda Z: build_objective(
-                        encoded.loss, Z, encoded.targets, scale.weights, l2
+                    lambda Z, order: build_objective(
+                        encoded.loss,
+                        Z,
+                        encoded.targets[order],
+                        scale.weights[order] if scale.weights.ndim else scale.weights,
+                        l2,
+                        triangular=True,
                     ),
                     row_space_cache,
+                    weights=scale.weights,
+                    l2=l2,
                 )
             result = self._solve(
                 objective, encoded.rows, l1, newton_memory, start=start

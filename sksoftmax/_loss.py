@@ -27,7 +27,7 @@ probabilities at a point once, and :meth:`hessian_product`,
 objective at scikit-learn's scale, ``C * sum_i s_i l_i + 0.5 * ||W||^2``.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -72,6 +72,10 @@ class RowBlock:
         The largest Euclidean norm of the block's rows of ``X``, if known
         (see :func:`max_row_norm`): a loss with ``uses_row_norms`` bounds
         its scores with it.
+    nonzero_columns : int, default=None
+        If given, every column of ``X`` from this one on is zero in the block
+        (the rows of a lower-triangular factor, see
+        :mod:`sksoftmax._rowspace`): the products with ``X`` skip them.
     """
 
     X: object
@@ -79,6 +83,7 @@ class RowBlock:
     weights: np.ndarray
     start: int = 0
     max_row_norm: float = None
+    nonzero_columns: int = None
 
     @property
     def n_rows(self):
@@ -89,9 +94,7 @@ class RowBlock:
         multi-output target matrix: the same ``X``, the targets' (and
         per-output weights') columns ``rows``."""
         weights = self.weights[:, rows] if self.weights.ndim == 2 else self.weights
-        return RowBlock(
-            self.X, self.targets[:, rows], weights, self.start, self.max_row_norm
-        )
+        return replace(self, targets=self.targets[:, rows], weights=weights)
 
 
 def max_row_norm(X):
@@ -101,6 +104,19 @@ def max_row_norm(X):
     if X.shape[0] == 0:
         return 0.0
     return float(np.sqrt(np.einsum("ij,ij->i", X, X, dtype=np.float64).max()))
+
+
+def _block_scores(block, coef, fit_intercept, dtype):
+    """The block's scores at ``coef`` (see :func:`~sksoftmax._products.scores`)."""
+    return scores(block.X, coef, fit_intercept, dtype, columns=block.nonzero_columns)
+
+
+def _block_product(residual, block, fit_intercept):
+    """``[R X, R 1]`` over the block (see
+    :func:`~sksoftmax._products.transposed_product`)."""
+    return transposed_product(
+        residual, block.X, fit_intercept, columns=block.nonzero_columns
+    )
 
 
 def _score_bound(coef, block, fit_intercept):
@@ -159,7 +175,7 @@ def _shift_from_anchor(coef, block, anchor, fit_intercept, dtype):
     as accurate (see :data:`~sksoftmax._precision.ANCHOR_MAX_SHIFT`)."""
     if anchor is None:
         return None
-    dZ = scores(block.X, coef - anchor.coef, fit_intercept, dtype)
+    dZ = _block_scores(block, coef - anchor.coef, fit_intercept, dtype)
     if dZ.size and max(dZ.max(), -dZ.min()) > ANCHOR_MAX_SHIFT:
         return None
     return dZ
@@ -230,7 +246,7 @@ class MultinomialLoss(_RowLoss):
         dZ = _shift_from_anchor(coef, block, anchor, self.fit_intercept, dtype)
         if dZ is not None:
             return self._probabilities_from_anchor(dZ, anchor, positions)
-        Z = scores(block.X, coef, self.fit_intercept, dtype)
+        Z = _block_scores(block, coef, self.fit_intercept, dtype)
         z_true = Z.reshape(-1)[positions].astype(np.float64)
         lse = _softmax_columns_inplace(Z, _score_bound(coef, block, self.fit_intercept))
         return Z, lse - z_true
@@ -266,7 +282,7 @@ class MultinomialLoss(_RowLoss):
             positions = self._target_positions(block)
         P.reshape(-1)[positions] -= 1.0
         P *= block.weights.astype(P.dtype, copy=False)
-        return transposed_product(P, block.X, self.fit_intercept)
+        return _block_product(P, block, self.fit_intercept)
 
     def value_gradient(self, coef, block, dtype, anchor=None):
         """Weighted sum of cross-entropies (shape (1,)) and its gradient."""
@@ -279,7 +295,7 @@ class MultinomialLoss(_RowLoss):
 
     def anchor(self, coef, block):
         """A float64 evaluation at ``coef`` to measure float32 changes from."""
-        Z = scores(block.X, coef, self.fit_intercept, np.float64)
+        Z = _block_scores(block, coef, self.fit_intercept, np.float64)
         z_true = Z.reshape(-1)[self._target_positions(block)]
         bound = _score_bound(coef, block, self.fit_intercept)
         ce = _softmax_columns_inplace(Z, bound) - z_true
@@ -303,11 +319,11 @@ class MultinomialLoss(_RowLoss):
         With ``a_i = V [x_i, 1]``, row ``i`` contributes
         ``s_i (p_i * a_i - p_i (p_i . a_i))`` outer ``[x_i, 1]``.
         """
-        A = scores(block.X, V, self.fit_intercept, curvature.dtype)
+        A = _block_scores(block, V, self.fit_intercept, curvature.dtype)
         A *= curvature.proba
         A -= curvature.proba * A.sum(axis=0)
         A *= curvature.weights
-        return transposed_product(A, block.X, self.fit_intercept)
+        return _block_product(A, block, self.fit_intercept)
 
     @staticmethod
     def _class_pair_weights(curvature, block):
@@ -353,7 +369,7 @@ class MultinomialLoss(_RowLoss):
     def n_misclassified(self, coef, block):
         """Rows of positive weight whose true class does not have the strictly
         largest score (ties count), shape (1,); float64 products."""
-        Z = scores(block.X, coef, self.fit_intercept, np.float64)
+        Z = _block_scores(block, coef, self.fit_intercept, np.float64)
         positions = self._target_positions(block)
         z_true = Z.reshape(-1)[positions]
         Z.reshape(-1)[positions] = -np.inf
@@ -434,7 +450,7 @@ class BinaryLoss(_RowLoss):
         if dZ is not None:
             P, data = self._probabilities_from_anchor(dZ, anchor, S, ST)
             return P, data, S, ST
-        Z = scores(block.X, coef, self.fit_intercept, dtype)
+        Z = _block_scores(block, coef, self.fit_intercept, dtype)
         data = self._log_loss_inplace(Z, S, ST)
         return Z, data, S, ST
 
@@ -472,12 +488,12 @@ class BinaryLoss(_RowLoss):
         the weighted residuals ``S * P - S * T``."""
         P *= S
         P -= ST
-        return transposed_product(P, block.X, self.fit_intercept)
+        return _block_product(P, block, self.fit_intercept)
 
     def anchor(self, coef, block):
         """A float64 evaluation at ``coef`` to measure float32 changes from."""
         S, ST = self._layout(block, np.float64)
-        Z = scores(block.X, coef, self.fit_intercept, np.float64)
+        Z = _block_scores(block, coef, self.fit_intercept, np.float64)
         data = self._log_loss_inplace(Z, S, ST)
         dtype = np.float32 if block.X.dtype == np.float32 else np.float64
         return Anchor(np.array(coef, dtype=np.float64), Z.astype(dtype), data)
@@ -496,11 +512,11 @@ class BinaryLoss(_RowLoss):
     def hessian_product(self, curvature, V, block):
         """Hessian of the block sums times ``V`` (shape of ``coef``): row
         ``i`` contributes ``s_ik p_ik (1 - p_ik) a_ik`` outer ``[x_i, 1]``."""
-        A = scores(block.X, V, self.fit_intercept, curvature.dtype)
+        A = _block_scores(block, V, self.fit_intercept, curvature.dtype)
         A *= curvature.proba
         A *= 1.0 - curvature.proba
         A *= curvature.weights
-        return transposed_product(A, block.X, self.fit_intercept)
+        return _block_product(A, block, self.fit_intercept)
 
     def hessian(self, curvature, block):
         """Per-output Hessians of the block sums, shape ``(K, p, p)``."""
@@ -526,7 +542,7 @@ class BinaryLoss(_RowLoss):
     def n_misclassified(self, coef, block):
         """Rows of positive weight on the wrong side of (or on) each output's
         decision boundary, shape (K,); float64 products."""
-        Z = scores(block.X, coef, self.fit_intercept, np.float64)
+        Z = _block_scores(block, coef, self.fit_intercept, np.float64)
         T = np.asarray(block.targets).T != 0
         wrong = ((Z > 0) != T) | (Z == 0)
         S, _ = self._layout(block, np.float64)

@@ -269,14 +269,15 @@ class InMemoryRows:
                 continue
             rows = slice(offset, None, step)
             weights = block.weights if block.weights.ndim == 0 else block.weights[rows]
-            # A subset's rows have at most the block's largest norm.
+            # A subset's rows have at most the block's largest norm, and zeros
+            # where the block's rows all have them.
             blocks.append(
-                RowBlock(
-                    block.X[rows],
-                    block.targets[rows],
-                    weights,
+                replace(
+                    block,
+                    X=block.X[rows],
+                    targets=block.targets[rows],
+                    weights=weights,
                     start=(block.start + offset) // step,
-                    max_row_norm=block.max_row_norm,
                 )
             )
         return InMemoryRows(blocks)
@@ -682,7 +683,7 @@ class PenalizedObjective:
         return int(size), per_row / (2.0 * K * p * self.density)
 
 
-def in_memory_objective(loss, X, targets, weights, l2):
+def in_memory_objective(loss, X, targets, weights, l2, triangular=False):
     """The objective of ``loss`` on in-memory data.
 
     Parameters
@@ -697,6 +698,10 @@ def in_memory_objective(loss, X, targets, weights, l2):
         for equal weights.
     l2 : float or ndarray of shape (n_outputs,)
         Penalty strength per output at the solver's scale.
+    triangular : bool, default=False
+        Whether dense ``X`` is lower trapezoidal (row ``i`` zero from column
+        ``i + 1`` on, as the row space's factor): the products skip each
+        block's zero columns.
 
     Returns
     -------
@@ -706,7 +711,7 @@ def in_memory_objective(loss, X, targets, weights, l2):
         raise TypeError("sparse X must be CSR")
     return penalized_objective(
         loss,
-        in_memory_rows(loss, X, targets, weights),
+        in_memory_rows(loss, X, targets, weights, triangular=triangular),
         l2,
         X.dtype,
         X.shape[1],
@@ -715,7 +720,9 @@ def in_memory_objective(loss, X, targets, weights, l2):
     )
 
 
-def in_memory_rows(loss, X, targets, weights, start=0, row_norms=True):
+def in_memory_rows(
+    loss, X, targets, weights, start=0, row_norms=True, triangular=False
+):
     """In-memory rows of ``X`` as the cache-sized blocks ``loss`` is summed
     over (:func:`block_rows`), each a view of ``X``.
 
@@ -732,6 +739,8 @@ def in_memory_rows(loss, X, targets, weights, start=0, row_norms=True):
         Give dense blocks their largest row norm where ``loss`` uses it. It
         costs a pass over ``X``, paid once for rows that stay in memory, but
         at every evaluation for rows read again each time (out of core).
+    triangular : bool, default=False
+        As for :func:`in_memory_objective`.
 
     Returns
     -------
@@ -760,6 +769,8 @@ def in_memory_rows(loss, X, targets, weights, start=0, row_norms=True):
             weights if weights.ndim == 0 else weights[rows],
             start=start + rows.start,
             max_row_norm=norm,
+            # Row i of a lower-trapezoidal X is zero from column i + 1 on.
+            nonzero_columns=min(rows.stop, X.shape[1]) if triangular else None,
         )
 
     return InMemoryRows.equal_blocks(block, X.shape[0], block_rows(X, loss.n_outputs))

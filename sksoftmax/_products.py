@@ -318,14 +318,18 @@ def _transposed_scores(X, W, out):
         np.copyto(out[:, rows], part.T)
 
 
-def scores(X, coef, fit_intercept, dtype, out=None):
+def scores(X, coef, fit_intercept, dtype, out=None, columns=None):
     """Linear scores ``W X^T + b`` of shape (n_outputs, n_samples) in ``dtype``.
 
     ``dtype`` is the precision of the product: float32 only for float32 ``X``
-    (float64 ``X`` is never rounded down).
+    (float64 ``X`` is never rounded down). ``columns``, if given, says that
+    the columns of ``X`` from that one on are zero: they are left out of the
+    product.
     """
     n_features = X.shape[1]
     W = coef[:, :n_features]
+    if columns is not None and columns < n_features:
+        X, W = X[:, :columns], W[:, :columns]
     if out is None:
         out = np.empty((coef.shape[0], X.shape[0]), dtype=dtype)
     if not W.any():
@@ -343,7 +347,7 @@ def scores(X, coef, fit_intercept, dtype, out=None):
         W = W.astype(out.dtype, copy=False)
         chunk = None
         if out.dtype == np.float64:
-            chunk = _small_dgemm_rows(X.shape[0], n_features, W.shape[0], True)
+            chunk = _small_dgemm_rows(X.shape[0], X.shape[1], W.shape[0], True)
         if chunk is None:
             np.matmul(W, X.T, out=out)
         else:
@@ -376,27 +380,33 @@ def _summed_products(residual, blocks, n_features):
     return total
 
 
-def transposed_product(residual, X, fit_intercept):
+def transposed_product(residual, X, fit_intercept, columns=None):
     """``[R X, R 1]`` in float64 for ``R`` of shape (n_outputs, n_samples).
 
     The gradient's and the Hessian-vector product's data part: shape
-    ``(n_outputs, n_features + fit_intercept)``.
+    ``(n_outputs, n_features + fit_intercept)``. ``columns``, if given, says
+    that the columns of ``X`` from that one on are zero: their entries are
+    zero without a product.
     """
     n_features = X.shape[1]
     out = np.empty((residual.shape[0], n_features + fit_intercept))
+    if columns is not None and columns < n_features:
+        out[:, columns:n_features] = 0.0
+        X = X[:, :columns]
+    used = X.shape[1]
     if X.dtype != residual.dtype:
-        out[:, :n_features] = _summed_products(residual, row_blocks(X), n_features)
-    elif sp.issparse(X) or _gradient_transposed(X.shape[0], n_features):
-        out[:, :n_features] = (X.T @ residual.T).T
+        out[:, :used] = _summed_products(residual, row_blocks(X), used)
+    elif sp.issparse(X) or _gradient_transposed(X.shape[0], used):
+        out[:, :used] = (X.T @ residual.T).T
     else:
         chunk = None
         if X.dtype == np.float64:
-            chunk = _small_dgemm_rows(X.shape[0], n_features, residual.shape[0], False)
+            chunk = _small_dgemm_rows(X.shape[0], used, residual.shape[0], False)
         if chunk is None:
-            out[:, :n_features] = residual @ X
+            out[:, :used] = residual @ X
         else:
             blocks = row_blocks(X, None, chunk)
-            out[:, :n_features] = _summed_products(residual, blocks, n_features)
+            out[:, :used] = _summed_products(residual, blocks, used)
     if fit_intercept:
         out[:, n_features] = residual.sum(axis=1, dtype=np.float64)
     return out

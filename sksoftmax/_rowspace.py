@@ -46,6 +46,7 @@ __all__ = [
     "RowSpaceCache",
     "RowSpaceStart",
     "row_space",
+    "penalty_ratio",
     "row_space_break_even",
     "row_space_start",
 ]
@@ -73,6 +74,15 @@ FINISH_EVALUATIONS = 2.0
 # 1.5-5x at C >= 1, 0.8x at C=0.001. The 2,000 x 5,000 set (break-even 40)
 # is left alone: its fits gained at most 1.3x.
 MAX_BREAK_EVEN_EVALUATIONS = 10.0
+# A weak penalty makes for long fits: when the data term's mean curvature
+# scale is at least WEAK_PENALTY_RATIO times the penalty's (see
+# penalty_ratio), the reduction is built up to a break-even of
+# MAX_BREAK_EVEN_WEAK_PENALTY evaluations. The benchmark's 2,000 x 5,000 set
+# with 5 classes (break-even 30, ratio 5,000 C) takes 40 evaluations on X at
+# C=0.001 (ratio 5), where the reduction is even, and 77-127 at C >= 0.01,
+# where it made fits 1.6-2x faster (A/B on the EPYC, medians of 3).
+WEAK_PENALTY_RATIO = 10.0
+MAX_BREAK_EVEN_WEAK_PENALTY = 40.0
 # Smaller problems are fitted on X: below this many multiply-adds in an
 # evaluation's products, the second run's fixed costs (its own setup, and the
 # second-order phases the solver chooses for a small reduced problem) outweigh
@@ -93,20 +103,25 @@ ZEROING_ROWS = 256
 
 def row_space_break_even(n_samples, n_features, n_outputs):
     """Evaluations after which the reduction to the row space has paid for
-    itself (the cost model above), or inf where it never does.
+    itself (the cost model above), or inf where it never does (no more
+    features than rows).
 
     Examples
     --------
     >>> from sksoftmax._rowspace import row_space_break_even
     >>> round(row_space_break_even(300, 20_000, 4), 1)
     5.2
+    >>> round(row_space_break_even(2_000, 5_000, 5), 1)
+    30.0
     >>> row_space_break_even(2_000, 1_000, 5)
     inf
     """
     n, p = float(n_samples), float(n_features)
-    saved_per_evaluation = 2.0 * n * n_outputs * (p - n)
-    if saved_per_evaluation <= 0:
+    if p <= n:
         return np.inf
+    # The reduced data are lower triangular (n x n at most): an evaluation's
+    # products on them cost about half of n^2 per output.
+    saved_per_evaluation = 2.0 * n * n_outputs * (p - n / 2.0)
     evaluation = 2.0 * n * n_outputs * p
     setup = (
         n * n * p / GRAM_SPEEDUP
@@ -118,20 +133,26 @@ def row_space_break_even(n_samples, n_features, n_outputs):
 
 @dataclass(frozen=True)
 class RowSpace:
-    """A basis of the row space of ``X``: ``X X^T = Z Z^T`` with
-    ``Z = features``.
+    """A basis of the row space of ``X``: ``Y Y^T = Z Z^T`` with
+    ``Z = features`` and ``Y = X[order]``, the rows of ``X`` in pivot order.
 
     Attributes
     ----------
     features : ndarray of shape (n_samples, rank)
-        ``Z``, the data of the reduced fit.
+        ``Z``, the data of the reduced fit: the rows' coordinates in pivot
+        order, so lower trapezoidal (row ``i`` is zero from column ``i + 1``
+        on), which lets the reduced fit's products skip half of ``Z``.
+    order : ndarray of int, shape (n_samples,)
+        Row ``i`` of ``features`` belongs to row ``order[i]`` of ``X``.
     rows : ndarray of int, shape (rank,)
-        Rows of ``X`` that span its row space (the Cholesky pivots).
+        Rows of ``X`` that span its row space (the Cholesky pivots,
+        ``order[:rank]``).
     factor : ndarray of shape (rank, rank)
-        Lower-triangular ``Z[rows]``: the spanning rows' coordinates.
+        Lower-triangular ``Z[:rank]``: the spanning rows' coordinates.
     """
 
     features: np.ndarray
+    order: np.ndarray
     rows: np.ndarray
     factor: np.ndarray
 
@@ -169,10 +190,56 @@ class RowSpace:
         return np.hstack([reduced.T, intercept])
 
 
-def row_space(X, n_outputs):
+def penalty_ratio(X, weights, l2):
+    """The data term's mean curvature scale against the penalty.
+
+    That is the trace of the weighted, centred ``X^T S X`` (``weights`` at
+    the solver's scale, summing to one; averaged over outputs when 2-D) per
+    dimension of the row space, ``min(n_samples, n_features)``, over the
+    weakest penalty ``min(l2)``. The larger it is, the weaker the penalty and
+    the longer a fit takes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sksoftmax._rowspace import penalty_ratio
+    >>> X = np.random.default_rng(0).standard_normal((100, 1_000))
+    >>> round(penalty_ratio(X, np.asarray(0.01), np.array([1.0, 0.5])), 1)
+    19.8
+    """
+    n_samples, n_features = X.shape
+    w = np.asarray(weights, dtype=np.float64)
+    if w.ndim == 2:
+        w = w.mean(axis=1)
+    squares = np.einsum("ij,ij->i", X, X, dtype=np.float64)
+    if w.ndim == 0:
+        total = float(w) * squares.sum()
+        mean = float(w) * X.sum(axis=0, dtype=np.float64)
+    else:
+        total, mean = float(w @ squares), w @ X
+    trace = max(total - float(mean @ mean), 0.0)
+    return float(trace / (min(n_samples, n_features) * float(np.min(l2))))
+
+
+def _allowed_break_even(X, n_outputs, weights, l2):
+    """The break-even up to which the reduction is built for this fit."""
+    if weights is None or l2 is None:
+        return MAX_BREAK_EVEN_EVALUATIONS
+    break_even = row_space_break_even(*X.shape, n_outputs)
+    if not MAX_BREAK_EVEN_EVALUATIONS < break_even <= MAX_BREAK_EVEN_WEAK_PENALTY:
+        # Decided without the ratio, which costs two passes over X.
+        return MAX_BREAK_EVEN_EVALUATIONS
+    if penalty_ratio(X, weights, l2) >= WEAK_PENALTY_RATIO:
+        return MAX_BREAK_EVEN_WEAK_PENALTY
+    return MAX_BREAK_EVEN_EVALUATIONS
+
+
+def row_space(X, n_outputs, weights=None, l2=None):
     """The :class:`RowSpace` of dense ``X`` (float64 or float32; the basis is
     float64 either way) where reducing a fit of ``n_outputs`` outputs to it
-    pays (see ``MAX_BREAK_EVEN_EVALUATIONS``); None otherwise.
+    pays (see ``MAX_BREAK_EVEN_EVALUATIONS``; with the fit's ``weights`` and
+    penalties ``l2`` at the solver's scale, also
+    ``MAX_BREAK_EVEN_WEAK_PENALTY``); None otherwise.
 
     Examples
     --------
@@ -182,7 +249,8 @@ def row_space(X, n_outputs):
     >>> basis = row_space(X, 3)
     >>> basis.features.shape
     (100, 100)
-    >>> bool(np.allclose(basis.features @ basis.features.T, X @ X.T))
+    >>> Y = X[basis.order]
+    >>> bool(np.allclose(basis.features @ basis.features.T, Y @ Y.T))
     True
     """
     if (
@@ -191,7 +259,8 @@ def row_space(X, n_outputs):
         or X.dtype not in (np.float64, np.float32)
         or X.ndim != 2
         or 2.0 * X.shape[0] * X.shape[1] * n_outputs < MIN_EVALUATION_MULTIPLY_ADDS
-        or row_space_break_even(*X.shape, n_outputs) > MAX_BREAK_EVEN_EVALUATIONS
+        or row_space_break_even(*X.shape, n_outputs)
+        > _allowed_break_even(X, n_outputs, weights, l2)
     ):
         return None
     # Every entry of X X^T is a sum of n_features products of entries of X
@@ -230,11 +299,11 @@ def _factorised(gram, shape):
         rows = slice(start, min(start + ZEROING_ROWS, rank))
         lower[rows] = np.tril(lower[rows], k=start)
     # Row i of the factor belongs to row order[i] of X; the first `rank`
-    # of those rows span the others.
-    features = np.empty((shape[0], rank))
-    features[order] = lower
+    # of those rows span the others. The rows stay in this order, in which
+    # the factor is lower trapezoidal.
     return RowSpace(
-        features=features,
+        features=np.ascontiguousarray(lower),
+        order=order,
         rows=order[:rank],
         factor=np.asfortranarray(lower[:rank]),  # as LAPACK takes it
     )
@@ -317,20 +386,26 @@ class RowSpaceCache:
         self._X = None
         self._basis = None
 
-    def get(self, X, n_outputs):
-        """``row_space(X, n_outputs)``, computed once per ``X`` (the same
-        object: the rows of a fold, which the path does not modify)."""
-        if self._X is not X:
-            self._X, self._basis = X, row_space(X, n_outputs)
+    def get(self, X, n_outputs, weights=None, l2=None):
+        """``row_space(X, n_outputs, weights, l2)``, computed once per ``X``
+        (the same object: the rows of a fold, which the path does not
+        modify); a basis built for one ``C`` serves every later one."""
+        if self._X is not X or self._basis is None:
+            self._X, self._basis = X, row_space(X, n_outputs, weights, l2)
         return self._basis
 
 
-def row_space_start(X, n_outputs, objective_on, cache=None):
+def row_space_start(X, n_outputs, objective_on, cache=None, weights=None, l2=None):
     """A :class:`RowSpaceStart` for a fit of ``n_outputs`` outputs on ``X``
-    where it pays (see :func:`row_space`), or None; ``objective_on(Z)``
-    builds the fit's objective on other data ``Z``; ``cache``, a
-    :class:`RowSpaceCache`, keeps the basis for the next fit on ``X``."""
-    basis = row_space(X, n_outputs) if cache is None else cache.get(X, n_outputs)
+    where it pays (see :func:`row_space`), or None. ``objective_on(Z,
+    order)`` builds the fit's objective on other data ``Z`` whose row ``i``
+    stands for row ``order[i]`` of ``X`` (its targets and weights), lower
+    trapezoidal; ``cache``, a :class:`RowSpaceCache`, keeps the basis for the
+    next fit on ``X``; ``weights`` and ``l2`` as for :func:`row_space`."""
+    if cache is None:
+        basis = row_space(X, n_outputs, weights, l2)
+    else:
+        basis = cache.get(X, n_outputs, weights, l2)
     if basis is None:
         return None
-    return RowSpaceStart(basis, X, objective_on(basis.features))
+    return RowSpaceStart(basis, X, objective_on(basis.features, basis.order))

@@ -372,7 +372,10 @@ def test_repeats_phrase_names_the_quick_cells_repeats(bench, counts, expected):
 @pytest.mark.parametrize("name", ["expr2", "expr4", "spectra4", "expr_labels"])
 def test_wide_problems_are_reduced(bench, name):
     """The wide benchmark's problems are ones the row-space reduction takes
-    (at the default thresholds), unlike the grid's own wide set."""
+    (at the default thresholds) whatever the penalty, unlike the grid's own
+    wide set, which it takes only when the penalty is weak (C=0.01 and
+    above, not C=0.001)."""
+    from sksoftmax._penalty import SolverScale
     from sksoftmax._rowspace import row_space
 
     problem = bench["problems"].WIDE_PROBLEMS[name]()
@@ -385,6 +388,10 @@ def test_wide_problems_are_reduced(bench, name):
     assert row_space(problem.X, n_outputs) is not None
     grid_wide = bench["problems"].make_problem("wide")
     assert row_space(grid_wide.X, 5) is None
+    for C, reduced in [(0.01, True), (0.001, False)]:
+        scale = SolverScale.from_weights(C, None, n_samples=grid_wide.X.shape[0])
+        basis = row_space(grid_wide.X, 5, scale.weights, scale.l2)
+        assert (basis is not None) == reduced
 
 
 @pytest.mark.parametrize(

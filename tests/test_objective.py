@@ -473,6 +473,53 @@ def test_row_sample_is_the_objective_of_every_step_th_row(kind, weights, monkeyp
 
 
 @pytest.mark.parametrize("kind", ["multinomial", "binary"])
+def test_triangular_rows_declare_their_zero_columns(kind, monkeypatch):
+    """Lower-trapezoidal X (the row space's factor) in many blocks: each
+    block declares the columns its rows are all zero in, so does a row
+    sample's, and the objective, its gradient and Hessian products are
+    those of the same rows without the declaration."""
+    monkeypatch.setattr(objective_module, "BLOCK_ENTRIES", 64)
+    rng = np.random.default_rng(5)
+    n, p = 90, 40
+    Z = np.tril(rng.normal(size=(n, p)))
+    if kind == "multinomial":
+        loss, targets, l2 = MultinomialLoss(4, True), rng.integers(0, 4, size=n), 0.01
+    else:
+        loss, targets = BinaryLoss(3, True), rng.random((n, 3)) < 0.4
+        l2 = np.array([0.01, 0.1, 1.0])
+    s = rng.uniform(0.5, 2.0, size=n)
+    s /= s.sum()
+    plain = in_memory_objective(loss, Z, targets, s, l2)
+    triangular = in_memory_objective(loss, Z, targets, s, l2, triangular=True)
+    blocks = triangular.rows.blocks
+    assert len(blocks) > 3
+    assert [b.nonzero_columns for b in blocks] == [
+        min(b.start + b.n_rows, p) for b in blocks
+    ]
+    assert blocks[0].nonzero_columns < p
+    coef = rng.normal(size=plain.coef_shape)
+    V = rng.normal(size=coef.shape)
+    for mine, theirs in zip(
+        triangular.value_gradient(coef), plain.value_gradient(coef), strict=True
+    ):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        triangular.second_order(coef).hessian_product(V),
+        plain.second_order(coef).hessian_product(V),
+        rtol=1e-12,
+        atol=1e-15,
+    )
+    sample = triangular.row_sample(4)
+    assert all(b.nonzero_columns is not None for b in sample.rows.blocks)
+    for mine, theirs in zip(
+        sample.value_gradient(coef),
+        plain.row_sample(4).value_gradient(coef),
+        strict=True,
+    ):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("kind", ["multinomial", "binary"])
 def test_fewest_outcome_rows_is_the_rarer_outcome_per_output(kind):
     objective, _ = _objective(kind)
     block = objective.rows.blocks[0]

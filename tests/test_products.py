@@ -102,6 +102,33 @@ def test_transposed_product_is_residuals_times_data(
     np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("columns", [0, 2, 5, 6])
+@pytest.mark.parametrize("n_features", [6, 300], ids=["narrow", "wide"])
+def test_products_leave_out_the_columns_declared_zero(
+    fit_intercept, columns, n_features, kernels
+):
+    """``columns``: the columns of X from that one on are left out of both
+    products, whatever they hold (here not zeros, to show they are not
+    read), and the intercept still comes last."""
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(40, n_features))
+    kept = X.copy()
+    kept[:, columns:] = 0.0
+    coef = rng.normal(size=(3, n_features + fit_intercept))
+    np.testing.assert_allclose(
+        scores(X, coef, fit_intercept, np.float64, columns=columns),
+        scores(kept, coef, fit_intercept, np.float64),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+    R = rng.normal(size=(3, 40))
+    out = transposed_product(R, X, fit_intercept, columns=columns)
+    expected = transposed_product(R, kept, fit_intercept)
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    assert not out[:, columns:n_features].any()
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_samples", [7, 24, 25])
 def test_transposed_scores_by_chunks_are_the_scores(monkeypatch, dtype, n_samples):
