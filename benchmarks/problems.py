@@ -469,7 +469,7 @@ def expression_labels(quick=False):
 # Problems with many more features than rows, where fits start in the row
 # space of X (sksoftmax/_rowspace.py); benchmarks/wide_bench.py runs them.
 # Not in PROBLEMS: the main grid's own wide set (2,000 x 5,000) is where
-# that reduction does not pay.
+# that reduction pays only under a weak penalty.
 WIDE_PROBLEMS = {
     "expr2": lambda quick=False: expression("expr2", 100, 20_000, 2, 20, quick),
     "expr4": lambda quick=False: expression("expr4", 300, 20_000, 4, 21, quick),
