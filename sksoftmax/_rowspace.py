@@ -14,10 +14,13 @@ factor in place of their SVD: an order of magnitude cheaper, and any ``Z``
 with ``Z Z^T = X X^T`` serves.
 
 When ``X`` has many more features than rows, each evaluation's two products
-then cost ``n r K`` multiply-adds instead of ``n p K``. Forming ``X X^T``
+then cost about ``(n r - r^2 / 2) K`` multiply-adds instead of ``n p K``:
+with its rows in pivot order ``Z`` is lower trapezoidal, and each block of
+rows leaves out the columns its rows are all zero in. Forming ``X X^T``
 costs ``n^2 p``, but at the speed of a square matrix product, several times
 that of the skinny products of an evaluation. :func:`row_space` builds the
-reduction only where the products saved by a few evaluations pay for it.
+reduction only where the products saved by a few evaluations pay for it,
+or a few dozen where the penalty is weak enough to make the fit long.
 
 The reduced fit starts the solve; a final run on ``X`` itself then checks
 the tolerance on the true gradient (a few rows' worth of rounding in ``Z``
@@ -45,8 +48,8 @@ __all__ = [
     "RowSpace",
     "RowSpaceCache",
     "RowSpaceStart",
-    "row_space",
     "penalty_ratio",
+    "row_space",
     "row_space_break_even",
     "row_space_start",
 ]
@@ -71,16 +74,17 @@ FINISH_EVALUATIONS = 2.0
 # 85-161), while a strong penalty's may take 10-15. Measured (softmax, 3-10
 # classes, A/B medians of 3): 300 x 20,000 to 1,000 x 20,000 fits 1.3-8x
 # faster at C=1 and 100, 0.8-2.5x at C=0.001; 500 x 5,000 (break-even 6.8)
-# 1.5-5x at C >= 1, 0.8x at C=0.001. The 2,000 x 5,000 set (break-even 40)
-# is left alone: its fits gained at most 1.3x.
+# 1.5-5x at C >= 1, 0.8x at C=0.001. The 2,000 x 5,000 set (break-even 30)
+# is reduced only under the weak-penalty rule below.
 MAX_BREAK_EVEN_EVALUATIONS = 10.0
 # A weak penalty makes for long fits: when the data term's mean curvature
 # scale is at least WEAK_PENALTY_RATIO times the penalty's (see
 # penalty_ratio), the reduction is built up to a break-even of
 # MAX_BREAK_EVEN_WEAK_PENALTY evaluations. The benchmark's 2,000 x 5,000 set
-# with 5 classes (break-even 30, ratio 5,000 C) takes 40 evaluations on X at
-# C=0.001 (ratio 5), where the reduction is even, and 77-127 at C >= 0.01,
-# where it made fits 1.6-2x faster (A/B on the EPYC, medians of 3).
+# with 5 classes (break-even 30, ratio 5,000 C) takes 35-50 evaluations on X
+# at C=0.001 (ratio 5), where the reduction only broke even (0.98-1.02x),
+# and 71-134 at C >= 0.003 (ratio 15 and up), where it made fits 1.36-1.77x
+# faster (A/B on the EPYC, medians of 3 rounds of 3 fits).
 WEAK_PENALTY_RATIO = 10.0
 MAX_BREAK_EVEN_WEAK_PENALTY = 40.0
 # Smaller problems are fitted on X: below this many multiply-adds in an
