@@ -152,7 +152,8 @@ class RowSpace:
         Rows of ``X`` that span its row space (the Cholesky pivots,
         ``order[:rank]``).
     factor : ndarray of shape (rank, rank)
-        Lower-triangular ``Z[:rank]``: the spanning rows' coordinates.
+        Lower-triangular ``Z[:rank]`` (a view): the spanning rows'
+        coordinates.
     """
 
     features: np.ndarray
@@ -290,27 +291,26 @@ def _factorised(gram, shape):
     # default n_samples * eps / 2).
     tolerance = shape[1] * np.finfo(np.float64).eps * float(np.max(np.diag(gram)))
     # Symmetric, so its transpose is the same matrix in Fortran order, which
-    # LAPACK factorises in place.
+    # LAPACK factorises in place. Its upper factor U (P^T G P = U^T U) is, read
+    # in gram's own row-major order, the lower factor L = U^T: the reduced
+    # data, laid out as the products want them, in gram's memory. (The lower
+    # factor in Fortran order needed a row-major copy, and the spanning rows'
+    # triangle a Fortran one: 32 MB each for 2,000 rows.)
     factor, pivots, rank, info = scipy.linalg.lapack.dpstrf(
-        gram.T, tol=tolerance, lower=1, overwrite_a=1
+        gram.T, tol=tolerance, lower=0, overwrite_a=1
     )
     if info < 0 or rank == 0:
         return None
     order = pivots - 1  # LAPACK counts from 1
-    lower = factor[:, :rank]
-    # dpstrf leaves the strictly upper triangle as it found it.
+    lower = factor.T[:, :rank]
+    # dpstrf leaves the other triangle as it found it.
     for start in range(0, rank, ZEROING_ROWS):
         rows = slice(start, min(start + ZEROING_ROWS, rank))
         lower[rows] = np.tril(lower[rows], k=start)
     # Row i of the factor belongs to row order[i] of X; the first `rank`
     # of those rows span the others. The rows stay in this order, in which
     # the factor is lower trapezoidal.
-    return RowSpace(
-        features=np.ascontiguousarray(lower),
-        order=order,
-        rows=order[:rank],
-        factor=np.asfortranarray(lower[:rank]),  # as LAPACK takes it
-    )
+    return RowSpace(features=lower, order=order, rows=order[:rank], factor=lower[:rank])
 
 
 def _gram(X):

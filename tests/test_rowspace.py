@@ -92,6 +92,26 @@ def test_basis_factors_the_gram_matrix(n, extra, duplicates, centred, seed):
     np.testing.assert_array_equal(Z, np.tril(Z))
     np.testing.assert_array_equal(basis.rows, basis.order[: basis.rank])
     np.testing.assert_array_equal(Z[: basis.rank], basis.factor)
+    assert np.shares_memory(basis.factor, Z)
+
+
+def test_basis_is_made_in_the_gram_matrix_memory():
+    """The factor is written over the Gram matrix and read in place: peak
+    memory of about one n x n matrix, not the two copies (row-major data,
+    Fortran-ordered triangle) it took before."""
+    # Rows enough that the zeroing's temporaries (ZEROING_ROWS rows at a
+    # time) are small next to the Gram matrix.
+    X, _ = wide_data(1_000, 3_000, 3)
+    _basis(X)  # warm up imports
+    gram_bytes = X.shape[0] ** 2 * 8
+    tracemalloc.start()
+    try:
+        basis = _basis(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert basis.features.base is not None  # a view of the factorised Gram
+    assert peak < 1.5 * gram_bytes
 
 
 def _basis(X, allow_none=False):
