@@ -46,14 +46,17 @@ TIMEOUT_S = 120.0
 
 @contextlib.contextmanager
 def without_reduction():
-    """Context: every fit stays on X (the reduction's break-even limit below
-    any cost)."""
-    limit = rowspace.MAX_BREAK_EVEN_EVALUATIONS
-    rowspace.MAX_BREAK_EVEN_EVALUATIONS = -1.0
+    """Context: every fit stays on X (both of the reduction's break-even
+    limits, the usual one and the weak-penalty one, below any cost)."""
+    names = ("MAX_BREAK_EVEN_EVALUATIONS", "MAX_BREAK_EVEN_WEAK_PENALTY")
+    limits = {name: getattr(rowspace, name) for name in names}
+    for name in names:
+        setattr(rowspace, name, -1.0)
     try:
         yield
     finally:
-        rowspace.MAX_BREAK_EVEN_EVALUATIONS = limit
+        for name, limit in limits.items():
+            setattr(rowspace, name, limit)
 
 
 def ab_rows(problem, C, tol, repeats):

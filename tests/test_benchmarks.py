@@ -369,6 +369,27 @@ def test_repeats_phrase_names_the_quick_cells_repeats(bench, counts, expected):
     assert bench["report"]._repeats_phrase(results) == expected
 
 
+def test_wide_benchmark_baseline_is_never_reduced(bench):
+    """The reduction-alone column's baseline stays on X, also where the
+    weak-penalty rule would reduce it, and the limits come back after."""
+    from sksoftmax import _rowspace as rowspace
+    from sksoftmax._penalty import SolverScale
+
+    X = bench["problems"].WIDE_PROBLEMS["spectra4"]().X
+    scale = SolverScale.from_weights(100.0, None, n_samples=X.shape[0])
+    before = (rowspace.MAX_BREAK_EVEN_EVALUATIONS, rowspace.MAX_BREAK_EVEN_WEAK_PENALTY)
+    assert rowspace.penalty_ratio(X, scale.weights, scale.l2) >= (
+        rowspace.WEAK_PENALTY_RATIO
+    )
+    assert rowspace.row_space(X, 4, scale.weights, scale.l2) is not None
+    wide_bench = importlib.import_module("wide_bench")  # on the fixture's path
+    with wide_bench.without_reduction():
+        assert rowspace.row_space(X, 4, scale.weights, scale.l2) is None
+        assert rowspace.row_space(X, 4) is None
+    after = (rowspace.MAX_BREAK_EVEN_EVALUATIONS, rowspace.MAX_BREAK_EVEN_WEAK_PENALTY)
+    assert after == before
+
+
 @pytest.mark.parametrize("name", ["expr2", "expr4", "spectra4", "expr_labels"])
 def test_wide_problems_are_reduced(bench, name):
     """The wide benchmark's problems are ones the row-space reduction takes
