@@ -32,7 +32,7 @@ from sklearn.utils.validation import (
 )
 
 from ._doc_link import DocLinkMixin
-from ._objective import in_memory_objective
+from ._objective import in_memory_objective, weight_rows
 from ._penalty import L1Penalty, SolverScale
 from ._products import largest_magnitude, largest_safe_value
 from ._products import scores as score_products
@@ -434,7 +434,7 @@ class _LinearClassifier(
                         encoded.loss,
                         Z,
                         encoded.targets[order],
-                        scale.weights[order] if scale.weights.ndim else scale.weights,
+                        weight_rows(scale.weights, order),
                         l2,
                         triangular=True,
                     ),

@@ -48,6 +48,7 @@ __all__ = [
     "in_memory_objective",
     "in_memory_rows",
     "penalized_objective",
+    "weight_rows",
 ]
 
 
@@ -219,6 +220,13 @@ CPU_CACHE_DIR = "/sys/devices/system/cpu/cpu0/cache"
 DENSITY_FLOOR = 1e-3
 
 
+def weight_rows(weights, rows):
+    """The weights of rows ``rows`` (a slice or an index array) of weights
+    of shape (n_samples,), (n_samples, n_outputs) or (): 0-d (equal)
+    weights serve any rows as they are."""
+    return weights if weights.ndim == 0 else weights[rows]
+
+
 def _add(total, part):
     if total is None:
         return part
@@ -268,7 +276,7 @@ class InMemoryRows:
             if offset >= block.n_rows:
                 continue
             rows = slice(offset, None, step)
-            weights = block.weights if block.weights.ndim == 0 else block.weights[rows]
+            weights = weight_rows(block.weights, rows)
             # A subset's rows have at most the block's largest norm, and zeros
             # where the block's rows all have them.
             blocks.append(
@@ -762,11 +770,10 @@ def in_memory_rows(
         norm = None
         if row_norms and X.shape[1] + loss.fit_intercept <= X_rows.shape[0]:
             norm = max_row_norm(X_rows)
-        # 0-d weights (unit weights) serve every block as they are.
         return RowBlock(
             X_rows,
             targets[rows],
-            weights if weights.ndim == 0 else weights[rows],
+            weight_rows(weights, rows),
             start=start + rows.start,
             max_row_norm=norm,
             # Row i of a lower-trapezoidal X is zero from column i + 1 on.

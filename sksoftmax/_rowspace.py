@@ -226,11 +226,11 @@ def penalty_ratio(X, weights, l2):
     return float(trace / (min(n_samples, n_features) * float(np.min(l2))))
 
 
-def _allowed_break_even(X, n_outputs, weights, l2):
-    """The break-even up to which the reduction is built for this fit."""
+def _allowed_break_even(X, break_even, weights, l2):
+    """The break-even up to which the reduction is built for this fit, whose
+    own is ``break_even``."""
     if weights is None or l2 is None:
         return MAX_BREAK_EVEN_EVALUATIONS
-    break_even = row_space_break_even(*X.shape, n_outputs)
     if not MAX_BREAK_EVEN_EVALUATIONS < break_even <= MAX_BREAK_EVEN_WEAK_PENALTY:
         # Decided without the ratio, which costs two passes over X.
         return MAX_BREAK_EVEN_EVALUATIONS
@@ -264,9 +264,10 @@ def row_space(X, n_outputs, weights=None, l2=None):
         or X.dtype not in (np.float64, np.float32)
         or X.ndim != 2
         or 2.0 * X.shape[0] * X.shape[1] * n_outputs < MIN_EVALUATION_MULTIPLY_ADDS
-        or row_space_break_even(*X.shape, n_outputs)
-        > _allowed_break_even(X, n_outputs, weights, l2)
     ):
+        return None
+    break_even = row_space_break_even(*X.shape, n_outputs)
+    if break_even > _allowed_break_even(X, break_even, weights, l2):
         return None
     # Every entry of X X^T is a sum of n_features products of entries of X
     # (the estimators reject larger values before any fit; this keeps the
